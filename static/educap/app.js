@@ -1,0 +1,15 @@
+// Small progressive enhancements; every page works without them.
+(function () {
+  "use strict";
+  document.addEventListener("change", function (event) {
+    var el = event.target;
+    if (el.classList && el.classList.contains("js-autosubmit") && el.form) {
+      el.form.submit();
+    }
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll(".js-hide-when-scripted").forEach(function (el) {
+      el.classList.add("d-none");
+    });
+  });
+})();
