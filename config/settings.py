@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "educap.people",
     "educap.accounts",
     "educap.frameworks",
+    "educap.assessments",
 ]
 
 MIDDLEWARE = [
@@ -276,3 +277,9 @@ LOGGING = {
 # Partner viewers never see a cell smaller than this.
 EDUCAP_SMALL_CELL_THRESHOLD = env.int("EDUCAP_SMALL_CELL_THRESHOLD", default=5)
 EDUCAP_DEMO_PASSWORD = env.str("EDUCAP_DEMO_PASSWORD", default="educap-demo-2026")
+
+# Which rating sources set a person's current level, in tiers: the first tier with valid
+# evidence wins, the latest rating within it counts (docs/assessments.md).
+EDUCAP_CURRENT_LEVEL_TIERS = env.str(
+    "EDUCAP_CURRENT_LEVEL_TIERS", default="supervisor,test,training,external;self"
+)

@@ -1,0 +1,160 @@
+"""The consolidation rule: ratings (evidence) → one current level per person x competency.
+
+Rule (documented in docs/assessments.md, configured by EDUCAP_CURRENT_LEVEL_TIERS):
+sources are grouped in tiers, e.g. ``supervisor,test,training,external;self``. Only
+evidence younger than its framework's validity period counts. The first tier that holds
+valid evidence wins; within a tier the latest rating wins (ties: the latest recorded).
+Sources in no tier (peer ratings by default) never set a current level.
+
+Everything here is set-based: one INSERT … SELECT with a window function per batch of
+people, so refreshing ten people and rebuilding a million use the same statement and
+give identical results.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from educap.assessments.models import CurrentLevel, Rating, Source
+from educap.frameworks.models import Framework
+
+BATCH = 2000
+
+
+@dataclass(frozen=True)
+class Rule:
+    tiers: tuple[tuple[str, ...], ...]
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(source for tier in self.tiers for source in tier)
+
+    def tier_of(self, source: str) -> int | None:
+        for index, tier in enumerate(self.tiers):
+            if source in tier:
+                return index
+        return None
+
+
+def parse_rule(text: str) -> Rule:
+    """``"supervisor,test;self"`` → tiers; unknown source names are refused."""
+    valid = set(Source.values)
+    tiers: list[tuple[str, ...]] = []
+    for chunk in text.split(";"):
+        sources = tuple(s.strip() for s in chunk.split(",") if s.strip())
+        unknown = [s for s in sources if s not in valid]
+        if unknown:
+            raise ValueError(f"Unknown rating source(s) in EDUCAP_CURRENT_LEVEL_TIERS: {unknown}")
+        if sources:
+            tiers.append(sources)
+    if not tiers:
+        raise ValueError("EDUCAP_CURRENT_LEVEL_TIERS names no source.")
+    return Rule(tuple(tiers))
+
+
+def current_rule() -> Rule:
+    return parse_rule(settings.EDUCAP_CURRENT_LEVEL_TIERS)
+
+
+def add_months(moment: dt.datetime, months: int) -> dt.datetime:
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    # Clamp the day: 31 January + 1 month → 28/29 February.
+    for day in (moment.day, 30, 29, 28):
+        try:
+            return moment.replace(year=year, month=month, day=day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def _months_sql(months_column: str, moment_column: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"({moment_column} + make_interval(months => {months_column}))"
+    # SQLite keeps datetimes as ISO text; Django compares them as text, so keep its format.
+    return (
+        f"strftime('%%Y-%%m-%%d %%H:%%M:%%f', {moment_column}, '+' || {months_column} || ' months')"
+    )
+
+
+def _select_sql(rule: Rule, person_filter: str) -> str:
+    rating = Rating._meta.db_table
+    item_table = "frameworks_frameworkitem"
+    framework_table = Framework._meta.db_table
+    tier_case = " ".join(
+        f"WHEN '{source}' THEN {index}" for index, tier in enumerate(rule.tiers) for source in tier
+    )
+    sources = ", ".join(f"'{s}'" for s in rule.sources)
+    valid_until = _months_sql("f.validity_months", "r.rated_at")
+    # Table names and source codes come from models and the validated rule, never input.
+    return f"""
+        SELECT person_id, item_id, value, source, id, rated_at, valid_until FROM (
+            SELECT r.person_id, r.item_id, r.value, r.source, r.id, r.rated_at,
+                   {valid_until} AS valid_until,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY r.person_id, r.item_id
+                       ORDER BY CASE r.source {tier_case} END, r.rated_at DESC, r.id DESC
+                   ) AS position
+            FROM {rating} r
+            JOIN {item_table} i ON i.id = r.item_id
+            JOIN {framework_table} f ON f.id = i.framework_id
+            WHERE r.source IN ({sources}) AND {valid_until} > %s {person_filter}
+        ) ranked
+        WHERE position = 1
+    """  # noqa: S608
+
+
+def _insert(rule: Rule, person_filter: str, params: Sequence[int]) -> None:
+    table = CurrentLevel._meta.db_table
+    sql = (
+        f"INSERT INTO {table} (person_id, item_id, value, source, rating_id, rated_at, "
+        f"valid_until) " + _select_sql(rule, person_filter)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_now_param(), *params])
+
+
+def _now_param() -> dt.datetime | str:
+    now = timezone.now()
+    if connection.vendor == "sqlite":
+        # Same text format as the stored values (naive UTC, microseconds).
+        return now.astimezone(dt.UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return now
+
+
+def current_levels_refresh(*, person_ids: Iterable[int], rule: Rule | None = None) -> int:
+    """Recompute the current levels of these people from their evidence. Returns how many."""
+    rule = rule or current_rule()
+    ids = sorted(set(person_ids))
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
+        marks = ", ".join(["%s"] * len(chunk))
+        with transaction.atomic():
+            CurrentLevel.objects.filter(person_id__in=chunk).delete()
+            _insert(rule, f"AND r.person_id IN ({marks})", chunk)
+    return len(ids)
+
+
+def current_levels_rebuild(*, rule: Rule | None = None) -> int:
+    """Throw every current level away and derive them all again from the evidence."""
+    rule = rule or current_rule()
+    with transaction.atomic():
+        CurrentLevel.objects.all().delete()
+        _insert(rule, "", [])
+    return CurrentLevel.objects.count()
+
+
+def current_levels_expire() -> int:
+    """Recompute the people whose current evidence has expired (run daily)."""
+    expired = (
+        CurrentLevel.objects.filter(valid_until__lte=timezone.now())
+        .values_list("person_id", flat=True)
+        .distinct()
+    )
+    return current_levels_refresh(person_ids=list(expired))

@@ -1,0 +1,131 @@
+"""The consolidation rule: incremental refreshes and a full rebuild must agree, and both
+must agree with a plain-Python reading of the documented rule."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from educap.assessments.consolidation import (
+    add_months,
+    current_levels_expire,
+    current_levels_rebuild,
+    current_levels_refresh,
+    parse_rule,
+)
+from educap.assessments.models import CurrentLevel, Rating
+from educap.assessments.tests.factories import make_published_framework
+from educap.frameworks.models import Framework, FrameworkItem
+
+pytestmark = pytest.mark.django_db
+
+RULE = parse_rule("supervisor,test,training,external;self")
+SOURCES = ["self", "supervisor", "peer", "test", "training"]
+
+
+def _expected(ratings, now, validity_months):
+    best = {}
+    for r in ratings:
+        tier = RULE.tier_of(r.source)
+        if tier is None or add_months(r.rated_at, validity_months) <= now:
+            continue
+        key = (r.person_id, r.item_id)
+        rank = (tier, -r.rated_at.timestamp(), -r.pk)
+        if key not in best or rank < best[key][0]:
+            best[key] = (rank, r)
+    return {key: (r.value, r.source, r.pk) for key, (_, r) in best.items()}
+
+
+def _current():
+    return {
+        (c.person_id, c.item_id): (c.value, c.source, c.rating_id)
+        for c in CurrentLevel.objects.all()
+    }
+
+
+rating_strategy = st.lists(
+    st.tuples(
+        st.integers(0, 2),  # person
+        st.integers(0, 1),  # item
+        st.sampled_from(SOURCES),
+        st.integers(0, 4),  # value
+        st.integers(0, 60),  # months ago
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=rating_strategy)
+def test_incremental_equals_rebuild_equals_rule(ministry, rows):
+    Rating.objects.all().delete()
+    CurrentLevel.objects.all().delete()
+    # Hypothesis reuses the test's database: make the framework once.
+    framework = Framework.objects.filter(code="EMIS-T").first() or make_published_framework()
+    items = list(FrameworkItem.objects.filter(framework=framework, kind="competency")[:2])
+    people = list(ministry.people.values())[:3]
+    now = timezone.now()
+    for person_i, item_i, source, value, months in rows:
+        rating = Rating.objects.create(
+            person=people[person_i],
+            item=items[item_i],
+            source=source,
+            value=value,
+            rated_at=now - dt.timedelta(days=30 * months + 1),
+        )
+        current_levels_refresh(person_ids=[rating.person_id])
+    incremental = _current()
+    current_levels_rebuild()
+    assert _current() == incremental
+    assert incremental == _expected(Rating.objects.all(), timezone.now(), 36)
+
+
+def test_self_counts_only_without_other_evidence(ministry):
+    framework = make_published_framework()
+    item = FrameworkItem.objects.get(framework=framework, code="D1.1")
+    person = ministry.people["g1d1_teacher"]
+    now = timezone.now()
+    Rating.objects.create(person=person, item=item, source="self", value=4, rated_at=now)
+    Rating.objects.create(
+        person=person, item=item, source="supervisor", value=2, rated_at=now - dt.timedelta(1)
+    )
+    Rating.objects.create(person=person, item=item, source="peer", value=1, rated_at=now)
+    current_levels_refresh(person_ids=[person.pk])
+    assert CurrentLevel.objects.get(person=person).value == 2
+
+
+def test_expired_evidence_does_not_count(ministry):
+    framework = make_published_framework(validity_months=12)
+    item = FrameworkItem.objects.get(framework=framework, code="D1.1")
+    person = ministry.people["g1d1_teacher"]
+    now = timezone.now()
+    Rating.objects.create(
+        person=person, item=item, source="supervisor", value=3, rated_at=now - dt.timedelta(400)
+    )
+    Rating.objects.create(
+        person=person, item=item, source="self", value=1, rated_at=now - dt.timedelta(100)
+    )
+    current_levels_refresh(person_ids=[person.pk])
+    level = CurrentLevel.objects.get(person=person)
+    assert (level.value, level.source) == (1, "self")
+    # The self rating expires in about 265 days; until then nothing changes.
+    assert level.valid_until > now
+    CurrentLevel.objects.filter(pk=level.pk).update(valid_until=now - dt.timedelta(1))
+    current_levels_expire()
+    assert CurrentLevel.objects.get(person=person).value == 1
+
+
+def test_rule_parsing():
+    assert parse_rule("supervisor ; self").tiers == (("supervisor",), ("self",))
+    with pytest.raises(ValueError, match="Unknown"):
+        parse_rule("boss;self")
+
+
+def test_add_months_clamps_the_day():
+    moment = dt.datetime(2025, 1, 31, 12, tzinfo=dt.UTC)
+    assert add_months(moment, 1) == dt.datetime(2025, 2, 28, 12, tzinfo=dt.UTC)
+    assert add_months(moment, 13) == dt.datetime(2026, 2, 28, 12, tzinfo=dt.UTC)
