@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("educap.people.api.urls")),
     path("", include("educap.accounts.api.urls")),
     path("", include("educap.frameworks.api.urls")),
+    path("", include("educap.assessments.api.urls")),
 ]
 
 urlpatterns = [
@@ -20,6 +21,7 @@ urlpatterns = [
     path("people/", include("educap.people.web.urls")),
     path("audit/", include("educap.audit.web.urls")),
     path("frameworks/", include("educap.frameworks.web.urls")),
+    path("assessments/", include("educap.assessments.web.urls")),
     path("ims/case/v1p1/", include("educap.frameworks.case_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
