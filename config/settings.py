@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "educap.accounts",
     "educap.frameworks",
     "educap.assessments",
+    "educap.gaps",
 ]
 
 MIDDLEWARE = [

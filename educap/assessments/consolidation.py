@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from educap.assessments.models import CurrentLevel, Rating, Source
+from educap.assessments.signals import current_levels_changed
 from educap.frameworks.models import Framework
 
 BATCH = 2000
@@ -138,6 +139,8 @@ def current_levels_refresh(*, person_ids: Iterable[int], rule: Rule | None = Non
         with transaction.atomic():
             CurrentLevel.objects.filter(person_id__in=chunk).delete()
             _insert(rule, f"AND r.person_id IN ({marks})", chunk)
+    if ids:
+        current_levels_changed.send(sender=CurrentLevel, person_ids=ids)
     return len(ids)
 
 
@@ -147,6 +150,7 @@ def current_levels_rebuild(*, rule: Rule | None = None) -> int:
     with transaction.atomic():
         CurrentLevel.objects.all().delete()
         _insert(rule, "", [])
+    current_levels_changed.send(sender=CurrentLevel, person_ids=None)
     return CurrentLevel.objects.count()
 
 

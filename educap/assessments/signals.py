@@ -1,0 +1,7 @@
+"""Signals other apps listen to, so that assessments need not know about them."""
+
+from django.dispatch import Signal
+
+# Sent after current levels were recomputed; `person_ids` is the list of people concerned,
+# or None after a full rebuild.
+current_levels_changed = Signal()

@@ -1,0 +1,17 @@
+"""Background jobs of the gap engine (thin wrappers)."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from educap.gaps.engine import gaps_rebuild, gaps_refresh
+
+
+@task()
+def refresh_gaps(person_ids: list[int], unit_ids: list[int]) -> int:
+    return gaps_refresh(person_ids=person_ids, unit_ids=unit_ids)
+
+
+@task()
+def rebuild_gaps() -> int:
+    return gaps_rebuild()
