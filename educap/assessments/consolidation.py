@@ -26,6 +26,7 @@ from educap.assessments.signals import current_levels_changed
 from educap.frameworks.models import Framework
 
 BATCH = 2000
+NO_TIER = 99
 
 
 @dataclass(frozen=True)
@@ -91,23 +92,41 @@ def _select_sql(rule: Rule, person_filter: str) -> str:
     tier_case = " ".join(
         f"WHEN '{source}' THEN {index}" for index, tier in enumerate(rule.tiers) for source in tier
     )
-    sources = ", ".join(f"'{s}'" for s in rule.sources)
+    # Self and supervisor ratings are always read, for calibration, even if not in a tier.
+    sources = ", ".join(f"'{s}'" for s in {*rule.sources, Source.SELF, Source.SUPERVISOR})
     valid_until = _months_sql("f.validity_months", "r.rated_at")
+
+    def winner(column: str) -> str:
+        return f"MAX(CASE WHEN position = 1 THEN {column} END)"
+
+    def latest(source: str) -> str:
+        return f"MAX(CASE WHEN source = '{source}' AND source_position = 1 THEN value END)"
+
     # Table names and source codes come from models and the validated rule, never input.
     return f"""
-        SELECT person_id, item_id, value, source, id, rated_at, valid_until FROM (
+        SELECT person_id, item_id, {winner("value")}, {winner("source")}, {winner("id")},
+               {winner("rated_at")}, {winner("valid_until")},
+               {latest(Source.SELF)}, {latest(Source.SUPERVISOR)}
+        FROM (
             SELECT r.person_id, r.item_id, r.value, r.source, r.id, r.rated_at,
                    {valid_until} AS valid_until,
+                   CASE r.source {tier_case} ELSE {NO_TIER} END AS tier,
                    ROW_NUMBER() OVER (
                        PARTITION BY r.person_id, r.item_id
-                       ORDER BY CASE r.source {tier_case} END, r.rated_at DESC, r.id DESC
-                   ) AS position
+                       ORDER BY CASE r.source {tier_case} ELSE {NO_TIER} END,
+                                r.rated_at DESC, r.id DESC
+                   ) AS position,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY r.person_id, r.item_id, r.source
+                       ORDER BY r.rated_at DESC, r.id DESC
+                   ) AS source_position
             FROM {rating} r
             JOIN {item_table} i ON i.id = r.item_id
             JOIN {framework_table} f ON f.id = i.framework_id
             WHERE r.source IN ({sources}) AND {valid_until} > %s {person_filter}
         ) ranked
-        WHERE position = 1
+        GROUP BY person_id, item_id
+        HAVING MIN(tier) < {NO_TIER}
     """  # noqa: S608
 
 
@@ -115,7 +134,7 @@ def _insert(rule: Rule, person_filter: str, params: Sequence[int]) -> None:
     table = CurrentLevel._meta.db_table
     sql = (
         f"INSERT INTO {table} (person_id, item_id, value, source, rating_id, rated_at, "
-        f"valid_until) " + _select_sql(rule, person_filter)
+        f"valid_until, self_value, supervisor_value) " + _select_sql(rule, person_filter)
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [_now_param(), *params])

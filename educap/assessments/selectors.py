@@ -172,6 +172,19 @@ class ProgressRow:
     def percent(self) -> float:
         return 100.0 * self.submitted / self.invited if self.invited else 0.0
 
+    @property
+    def percent_step(self) -> int:
+        """The percentage rounded to 5, for progress-bar width classes (no inline styles)."""
+        return int(5 * round(self.percent / 5))
+
+    @property
+    def kinds(self) -> list[tuple[str, int, int, int]]:
+        """(kind, invited, submitted, percent) per source, for templates."""
+        return [
+            (kind, n, done, round(100 * done / n) if n else 0)
+            for kind, (n, done) in self.by_kind.items()
+        ]
+
 
 def progress_allowed(*, user: User | AnonymousUser, unit: OrgUnit | None) -> bool:
     if campaign_manage_allowed(user=user):  # type: ignore[arg-type]
@@ -241,3 +254,212 @@ def person_ratings(*, user: User | AnonymousUser, person: Person) -> QuerySet[Ra
     if scope.person_id == person.pk and not scope.is_admin:
         return ratings.defer("rater")
     return ratings.select_related("rater")
+
+
+# --- web screens -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LaunchPreview:
+    people: int
+    without_profile: int
+    kinds: list[str]
+
+
+def launch_preview(*, campaign: Campaign) -> LaunchPreview:
+    """What launching would do, for the confirmation page (two queries)."""
+    from educap.assessments.services import campaign_target_people
+    from educap.frameworks.models import RoleProfile
+
+    people = campaign_target_people(campaign=campaign)
+    profiled = RoleProfile.objects.filter(
+        framework_id=campaign.framework_id, role__isnull=False
+    ).values("role_id")
+    return LaunchPreview(
+        people=people.count(),
+        without_profile=people.exclude(role_id__in=profiled).count(),
+        kinds=campaign.kinds,
+    )
+
+
+@dataclass
+class TeamCell:
+    competency: CompetencyToRate
+    draft: DraftRating | None = None
+    self_rating: Rating | None = None
+
+
+@dataclass
+class TeamRow:
+    assignment: RaterAssignment
+    cells: dict[int, TeamCell]
+    # (column, cell or None when the person's profile lacks that competency), in column order.
+    ordered: list[tuple[CompetencyToRate, TeamCell | None]] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.cells) and all(c.draft is not None for c in self.cells.values())
+
+    @property
+    def answered(self) -> int:
+        return sum(1 for c in self.cells.values() if c.draft is not None)
+
+
+def team_grid(
+    *, assignments: list[RaterAssignment]
+) -> tuple[list[CompetencyToRate], list[TeamRow]]:
+    """Columns (every competency any team member is rated on) and one row per assignment.
+
+    Queries grow with the number of distinct role profiles in the team, not its size.
+    """
+    by_profile: dict[int, list[CompetencyToRate]] = {}
+    for assignment in assignments:
+        if assignment.profile_id is not None and assignment.profile_id not in by_profile:
+            by_profile[assignment.profile_id] = assignment_competencies(assignment=assignment)
+    ids = [a.pk for a in assignments]
+    drafts: dict[tuple[int, int], DraftRating] = {
+        (d.assignment_id, d.item_id): d
+        for d in DraftRating.objects.filter(assignment_id__in=ids).select_related("level")
+    }
+    shown = [a for a in assignments if a.campaign.supervisor_sees_self]
+    own: dict[tuple[int, int], Rating] = {}
+    if shown:
+        for rating in Rating.objects.filter(
+            campaign_id=shown[0].campaign_id,
+            person_id__in=[a.ratee_id for a in shown],
+            source=Source.SELF,
+        ).order_by("rated_at"):
+            own[(rating.person_id, rating.item_id)] = rating
+    columns: dict[int, CompetencyToRate] = {}
+    rows = []
+    for assignment in assignments:
+        competencies = by_profile.get(assignment.profile_id or 0, [])
+        cells = {}
+        for competency in competencies:
+            columns.setdefault(competency.item.pk, competency)
+            cells[competency.item.pk] = TeamCell(
+                competency=competency,
+                draft=drafts.get((assignment.pk, competency.item.pk)),
+                self_rating=own.get((assignment.ratee_id, competency.item.pk))
+                if assignment.campaign.supervisor_sees_self
+                else None,
+            )
+        rows.append(TeamRow(assignment=assignment, cells=cells))
+    ordered = sorted(
+        columns.values(),
+        key=lambda r: (
+            r.domain.sequence if r.domain else -1,
+            r.domain.pk if r.domain else 0,
+            r.item.sequence,
+            r.item.pk,
+        ),
+    )
+    for row in rows:
+        row.ordered = [(c, row.cells.get(c.item.pk)) for c in ordered]
+    return ordered, rows
+
+
+@dataclass(frozen=True)
+class PeerChoice:
+    campaign_id: int
+    ratee: Person
+    nominated: int
+
+
+def peer_choices(*, user: User | AnonymousUser) -> list[PeerChoice]:
+    """The people whose peers this user chooses in open campaigns (two queries)."""
+    from educap.assessments.models import PeerChooser
+
+    person_id = scope_for(user).person_id
+    if person_id is None:
+        return []
+    anchors = (
+        RaterAssignment.objects.filter(
+            campaign__status=CampaignStatus.OPEN,
+            campaign__collect_peer=True,
+            profile__isnull=False,
+        )
+        .exclude(kind=AssignmentKind.SURVEY)
+        .exclude(status=AssignmentStatus.WITHDRAWN)
+        .filter(
+            Q(campaign__peer_chooser=PeerChooser.PERSON, ratee_id=person_id)
+            | Q(campaign__peer_chooser=PeerChooser.SUPERVISOR, ratee__supervisor_id=person_id)
+        )
+        .select_related("ratee")
+        .order_by("campaign_id", "ratee__family_name", "ratee_id")
+    )
+    seen: dict[tuple[int, int], Person] = {}
+    for anchor in anchors:
+        seen.setdefault((anchor.campaign_id, anchor.ratee_id), anchor.ratee)
+    if not seen:
+        return []
+    counts = {
+        (row["campaign_id"], row["ratee_id"]): row["n"]
+        for row in RaterAssignment.objects.filter(
+            kind=AssignmentKind.PEER,
+            campaign_id__in={c for c, _r in seen},
+            ratee_id__in={r for _c, r in seen},
+        )
+        .values("campaign_id", "ratee_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
+    return [
+        PeerChoice(campaign_id=c, ratee=ratee, nominated=counts.get((c, r), 0))
+        for (c, r), ratee in seen.items()
+    ]
+
+
+def peer_choice_get(*, user: User | AnonymousUser, campaign: Campaign, ratee_id: int) -> PeerChoice:
+    """One ratee whose peers this user chooses; 404 for anyone else."""
+    for choice in peer_choices(user=user):
+        if choice.campaign_id == campaign.pk and choice.ratee.pk == ratee_id:
+            return choice
+    raise Http404
+
+
+def peer_nominees(*, campaign: Campaign, ratee: Person) -> QuerySet[Person]:
+    """Peers already named for `ratee` (shown to the chooser only, never with their answers)."""
+    from educap.people.models import Person as PersonModel
+
+    rater_ids = RaterAssignment.objects.filter(
+        campaign=campaign, ratee=ratee, kind=AssignmentKind.PEER
+    ).values("rater_id")
+    return PersonModel.objects.filter(pk__in=rater_ids).select_related("unit")
+
+
+def peer_pool(
+    *, user: User | AnonymousUser, ratee: Person, whole_scope: bool = False, search: str = ""
+) -> QuerySet[Person]:
+    """Colleagues who may rate `ratee`: in the ratee's unit subtree, or anyone the user sees."""
+    from educap.people.models import Person as PersonModel
+
+    people = PersonModel.objects.filter(is_active=True).exclude(pk=ratee.pk)
+    if ratee.supervisor_id:
+        people = people.exclude(pk=ratee.supervisor_id)
+    if whole_scope:
+        people = people.filter(scope_for(user).person_q())
+    elif ratee.unit is not None:
+        people = people.filter(unit__path__startswith=ratee.unit.path)
+    else:
+        return PersonModel.objects.none()
+    term = search.strip()
+    if term:
+        people = people.filter(
+            Q(staff_number__iexact=term)
+            | Q(given_name__icontains=term)
+            | Q(family_name__icontains=term)
+            | Q(name_local__icontains=term)
+        )
+    return people.select_related("unit").order_by("family_name", "given_name")
+
+
+def progress_start_unit(*, user: User | AnonymousUser) -> OrgUnit | None:
+    """Where a progress dashboard opens: the whole ministry for managers, else the user's unit."""
+    if campaign_manage_allowed(user=user):  # type: ignore[arg-type]
+        return None
+    scope = scope_for(user)
+    paths = scope.subtree_paths + scope.aggregate_paths
+    if not paths:
+        return None
+    return OrgUnit.objects.select_related("level").filter(path=min(paths, key=len)).first()

@@ -13,3 +13,15 @@
     });
   });
 })();
+
+// Forms that need a second thought (close a campaign, submit answers) carry data-confirm.
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+    }
+  });
+})();

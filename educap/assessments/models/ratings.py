@@ -166,6 +166,11 @@ class CurrentLevel(models.Model):
     rated_at = models.DateTimeField(_("rated at"))
     # After this moment the evidence has expired and the level must be recomputed.
     valid_until = models.DateTimeField(_("valid until"))
+    # Latest valid self and supervisor ratings, whichever won: for calibration reports.
+    self_value = models.PositiveSmallIntegerField(_("self rating"), null=True, blank=True)
+    supervisor_value = models.PositiveSmallIntegerField(
+        _("supervisor rating"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("current level")

@@ -37,12 +37,33 @@ def _expected(ratings, now, validity_months):
         rank = (tier, -r.rated_at.timestamp(), -r.pk)
         if key not in best or rank < best[key][0]:
             best[key] = (rank, r)
-    return {key: (r.value, r.source, r.pk) for key, (_, r) in best.items()}
+    latest: dict[tuple[int, int, str], Rating] = {}
+    for r in ratings:
+        if add_months(r.rated_at, validity_months) <= now:
+            continue
+        key = (r.person_id, r.item_id, r.source)
+        if key not in latest or (r.rated_at, r.pk) > (latest[key].rated_at, latest[key].pk):
+            latest[key] = r
+
+    def value_of(key: tuple[int, int], source: str) -> int | None:
+        rating = latest.get((*key, source))
+        return rating.value if rating else None
+
+    return {
+        key: (r.value, r.source, r.pk, value_of(key, "self"), value_of(key, "supervisor"))
+        for key, (_, r) in best.items()
+    }
 
 
 def _current():
     return {
-        (c.person_id, c.item_id): (c.value, c.source, c.rating_id)
+        (c.person_id, c.item_id): (
+            c.value,
+            c.source,
+            c.rating_id,
+            c.self_value,
+            c.supervisor_value,
+        )
         for c in CurrentLevel.objects.all()
     }
 
