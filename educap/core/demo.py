@@ -844,6 +844,10 @@ def demo_wipe() -> None:
         (Vacancy, "unit"),
         (Grant, "unit"),
     }
+    # The demo's own campaigns and ratings go with it; anyone else's block the wipe below.
+    from educap.assessments.demo import demo_assessments_wipe
+
+    demo_assessments_wipe()
     blocking = []
     for target in (Person, OrgUnit):
         for rel in target._meta.related_objects:

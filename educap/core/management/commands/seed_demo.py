@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+import time
+from typing import TYPE_CHECKING, Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
 from educap.core import demo
 from educap.org.models import OrgUnit
+
+if TYPE_CHECKING:
+    from educap.frameworks.models import Framework
 
 
 class Command(BaseCommand):
@@ -45,7 +49,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-framework",
             action="store_true",
-            help="Do not install the EMIS competency framework that ships with EduCap.",
+            help="Do not install the EMIS competency framework that ships with EduCap "
+            "(nor the demo campaigns, which use it).",
+        )
+        parser.add_argument(
+            "--no-campaigns",
+            action="store_true",
+            help="Do not create the demo assessment campaigns and ratings.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -78,19 +88,34 @@ class Command(BaseCommand):
                 f"{summary.vacancies:,} vacancies."
             )
         )
-        self._install_framework(options)
+        framework = self._install_framework(options)
+        if framework is not None and not options["no_campaigns"]:
+            self._load_campaigns(framework, options["seed"])
         self._write_logins(summary.logins)
 
-    def _install_framework(self, options: dict[str, Any]) -> None:
+    def _install_framework(self, options: dict[str, Any]) -> Framework | None:
         """The demo ministry uses the shipped EMIS framework (installing twice changes nothing)."""
         if options["no_framework"]:
-            return
+            return None
         from educap.frameworks.emis import emis_framework_install
 
         framework = emis_framework_install()
         self.stdout.write(
             f"Competency framework: {framework.title} {framework.version} "
             f"({framework.get_status_display()})."
+        )
+        return framework
+
+    def _load_campaigns(self, framework: Framework, seed: int) -> None:
+        from educap.assessments.demo import demo_assessments_load
+
+        started = time.monotonic()
+        summary = demo_assessments_load(framework=framework, seed=seed)
+        survey = "" if summary.survey else " (no MASS survey installed: survey part skipped)"
+        self.stdout.write(
+            f"Demo campaigns: {summary.campaigns} with {summary.assignments:,} assignments, "
+            f"{summary.ratings:,} ratings and {summary.current_levels:,} current levels "
+            f"in {time.monotonic() - started:.1f} s{survey}."
         )
 
     def _write_logins(self, logins: list[demo.DemoLogin]) -> None:
