@@ -31,6 +31,8 @@ COUNTS = (
     "gap_sum",
     "weighted_gap_sum",
     "weighted_required_sum",
+    "calibration_pairs",
+    "calibration_sum",
 )
 GAP_TABLE = UnitGap._meta.db_table
 KEYS = "unit_id, item_id, role_id, sex, subtree"
@@ -67,6 +69,7 @@ def _own_sql(unit_filter: str) -> str:
     current = "assessments_currentlevel"
     met = "cl.value >= rr.required"
     short = "cl.value < rr.required"
+    paired = "cl.self_value IS NOT NULL AND cl.supervisor_value IS NOT NULL"
     # Identifiers come from model metadata, never from input.
     return f"""
         INSERT INTO {GAP_TABLE} ({KEYS}, {", ".join(COUNTS)})
@@ -77,7 +80,9 @@ def _own_sql(unit_filter: str) -> str:
                SUM(CASE WHEN {short} THEN 1 ELSE 0 END),
                SUM(CASE WHEN {short} THEN rr.required - cl.value ELSE 0 END),
                SUM(CASE WHEN {short} THEN rr.weight * (rr.required - cl.value) ELSE 0 END),
-               SUM(CASE WHEN cl.value IS NOT NULL THEN rr.weight * rr.required ELSE 0 END)
+               SUM(CASE WHEN cl.value IS NOT NULL THEN rr.weight * rr.required ELSE 0 END),
+               SUM(CASE WHEN {paired} THEN 1 ELSE 0 END),
+               SUM(CASE WHEN {paired} THEN cl.self_value - cl.supervisor_value ELSE 0 END)
         FROM {person} p
         JOIN {requirement} rr ON rr.role_id = p.role_id
         LEFT JOIN {current} cl ON cl.person_id = p.id AND cl.item_id = rr.item_id

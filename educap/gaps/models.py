@@ -58,6 +58,9 @@ class UnitGap(models.Model):
     gap_sum = models.PositiveIntegerField()
     weighted_gap_sum = models.PositiveIntegerField()
     weighted_required_sum = models.PositiveIntegerField()
+    # People with both a valid self and supervisor rating, and the sum of (self - supervisor).
+    calibration_pairs = models.PositiveIntegerField()
+    calibration_sum = models.IntegerField()
 
     class Meta:
         verbose_name = _("unit gap rollup")

@@ -47,17 +47,19 @@ def oracle() -> dict[tuple[int, int, int, str, bool], tuple[int, ...]]:
         for link in reversed(chain):  # the closest profile wins
             for req in Requirement.objects.filter(profile=link).select_related("level"):
                 requirements[profile.role_id][req.item_id] = (req.level.value, req.weight)
-    levels = {(c.person_id, c.item_id): c.value for c in CurrentLevel.objects.all()}
+    levels = {(c.person_id, c.item_id): c for c in CurrentLevel.objects.all()}
     units = {u.pk: u for u in OrgUnit.objects.all()}
     out: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(COUNTS))
     for person in Person.objects.filter(is_active=True, unit__isnull=False):
         own_path = units[person.unit_id].path
         for item_id, (required, weight) in requirements.get(person.role_id, {}).items():
-            current = levels.get((person.pk, item_id))
-            row = [1, 0, 0, 0, 0, 0, 0]
-            if current is not None:
-                gap = max(0, required - current)
+            level = levels.get((person.pk, item_id))
+            row = [1, 0, 0, 0, 0, 0, 0, 0, 0]
+            if level is not None:
+                gap = max(0, required - level.value)
                 row = [1, 1, int(gap == 0), int(gap > 0), gap, weight * gap, weight * required]
+                paired = level.self_value is not None and level.supervisor_value is not None
+                row += [1, level.self_value - level.supervisor_value] if paired else [0, 0]
             targets = [(person.unit_id, False)] + [
                 (u.pk, True) for u in units.values() if own_path.startswith(u.path)
             ]
@@ -128,11 +130,18 @@ def build_world(data) -> dict:
         )
     for person in people:
         for item in items:
-            set_level(person, item, data.draw(st.none() | st.integers(0, 4), label="level"))
+            set_level(
+                person,
+                item,
+                data.draw(st.none() | st.integers(0, 4), label="level"),
+                data.draw(st.none() | st.integers(0, 4), label="self"),
+            )
     return {"units": units, "items": items, "people": people}
 
 
-def set_level(person: Person, item: FrameworkItem, value: int | None) -> None:
+def set_level(
+    person: Person, item: FrameworkItem, value: int | None, self_value: int | None = None
+) -> None:
     CurrentLevel.objects.filter(person=person, item=item).delete()
     if value is not None:
         now = timezone.now()
@@ -144,6 +153,8 @@ def set_level(person: Person, item: FrameworkItem, value: int | None) -> None:
             rating_id=0,
             rated_at=now,
             valid_until=now + dt.timedelta(days=365),
+            self_value=self_value,
+            supervisor_value=value if self_value is not None else None,
         )
 
 
