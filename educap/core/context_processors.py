@@ -17,8 +17,14 @@ def shell(request: HttpRequest) -> dict[str, Any]:
 
         return bool(user and user.is_authenticated) and orgunit_import_allowed(user=user)
 
+    def manages_campaigns() -> bool:
+        from educap.assessments.services import campaign_manage_allowed
+
+        return bool(user and user.is_authenticated) and campaign_manage_allowed(user=user)
+
     return {
         "can_import_units": can_import_units,
+        "manages_campaigns": manages_campaigns,
         "text_dir": "rtl" if get_language_bidi() else "ltr",
         "scope": scope,
         "nav_languages": settings.LANGUAGES,
