@@ -1,0 +1,463 @@
+"""Reads of the gap analysis, all from stored rollups (see docs/gap-analysis.md).
+
+Unit pages cost a fixed number of queries whatever the size of the subtree: the rollups
+already hold every subtree's sums, so a page only adds up a few hundred rows per unit.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet, Sum
+
+from educap.accounts.scope import scope_for
+from educap.assessments.models import CurrentLevel
+from educap.frameworks.models import Framework, FrameworkItem, FrameworkStatus, ScaleLevel
+from educap.gaps.engine import COUNTS
+from educap.gaps.models import RoleRequirement, UnitGap
+from educap.org.models import OrgUnit
+from educap.people.models import Person, Role, Vacancy
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from educap.accounts.models import User
+
+CRITICAL = 4
+
+
+class GapErrorCode:
+    NOT_ALLOWED = "gaps_not_allowed"
+    NO_FRAMEWORK = "gaps_no_framework"
+
+
+@dataclass
+class GapStats:
+    """Counts for one cell (unit x competency, or a total), with the derived measures."""
+
+    in_scope: int = 0
+    assessed: int = 0
+    meeting: int = 0
+    below: int = 0
+    gap_sum: int = 0
+    weighted_gap_sum: int = 0
+    weighted_required_sum: int = 0
+    calibration_pairs: int = 0
+    calibration_sum: int = 0
+    # True when a partner viewer looks at a cell of fewer than the threshold people.
+    suppressed: bool = False
+
+    def add(self, row: dict[str, Any]) -> None:
+        for name in COUNTS:
+            setattr(self, name, getattr(self, name) + (row.get(name) or 0))
+
+    @property
+    def unknown(self) -> int:
+        return self.in_scope - self.assessed
+
+    @property
+    def mean_gap(self) -> float | None:
+        """Mean gap among the people assessed (people meeting count as 0)."""
+        return self.gap_sum / self.assessed if self.assessed else None
+
+    @property
+    def share_meeting(self) -> float | None:
+        """Share of the people assessed who meet the requirement."""
+        return self.meeting / self.assessed if self.assessed else None
+
+    @property
+    def share_assessed(self) -> float | None:
+        return self.assessed / self.in_scope if self.in_scope else None
+
+    @property
+    def weighted_gap_index(self) -> float | None:
+        """Σ weight·gap / Σ weight·required over the people assessed (0 = all meet)."""
+        if not self.weighted_required_sum:
+            return None
+        return self.weighted_gap_sum / self.weighted_required_sum
+
+    @property
+    def priority(self) -> int:
+        """Training-need priority: people below x their mean gap x weight = Σ weight·gap."""
+        return self.weighted_gap_sum
+
+    @property
+    def mean_self_minus_supervisor(self) -> float | None:
+        if not self.calibration_pairs:
+            return None
+        return self.calibration_sum / self.calibration_pairs
+
+    def suppress_if_small(self, threshold: int) -> GapStats:
+        if 0 < self.in_scope < threshold:
+            self.suppressed = True
+        return self
+
+
+@dataclass(frozen=True)
+class GapFilters:
+    framework: Framework
+    role: Role | None = None
+    sex: str = ""
+
+    def q(self) -> Q:
+        query = Q(item__framework=self.framework)
+        if self.role is not None:
+            query &= Q(role=self.role)
+        if self.sex:
+            query &= Q(sex=self.sex)
+        return query
+
+
+# --- access ----------------------------------------------------------------------------
+
+
+def gaps_visible(*, user: User | AnonymousUser, unit: OrgUnit) -> bool:
+    return scope_for(user).can_see_aggregates_of(unit)
+
+
+def small_cells_hidden(*, user: User | AnonymousUser, unit: OrgUnit) -> bool:
+    """Partner viewers (aggregates only) never see cells of fewer than the threshold."""
+    scope = scope_for(user)
+    if scope.is_admin:
+        return False
+    return not any(unit.path.startswith(path) for path in scope.subtree_paths)
+
+
+def _require_visible(user: User | AnonymousUser, unit: OrgUnit) -> None:
+    if not gaps_visible(user=user, unit=unit):
+        raise PermissionDenied(GapErrorCode.NOT_ALLOWED)
+
+
+def gap_frameworks() -> QuerySet[Framework]:
+    """Published framework versions that some role profile uses, newest first."""
+    used = RoleRequirement.objects.values("framework_id")
+    return Framework.objects.filter(pk__in=used, status=FrameworkStatus.PUBLISHED).order_by(
+        "code", "-published_at", "-pk"
+    )
+
+
+def default_framework() -> Framework | None:
+    return gap_frameworks().order_by("-published_at", "-pk").first()
+
+
+def start_unit(*, user: User | AnonymousUser) -> OrgUnit | None:
+    """Where a user's dashboard opens: the root for admins, else their highest unit."""
+    scope = scope_for(user)
+    paths = () if scope.is_admin else scope.subtree_paths + scope.aggregate_paths
+    if scope.is_admin:
+        return OrgUnit.objects.filter(parent__isnull=True).order_by("pk").first()
+    if not paths:
+        return None
+    top = min(paths, key=len)
+    return OrgUnit.objects.filter(path=top).first()
+
+
+# --- unit dashboards -------------------------------------------------------------------
+
+
+def framework_competencies(*, framework: Framework) -> list[FrameworkItem]:
+    """Competencies some role requires, in framework order (domain, then item)."""
+    required = RoleRequirement.objects.filter(framework=framework).values("item_id")
+    items = FrameworkItem.objects.filter(pk__in=required).select_related("parent")
+    return sorted(
+        items,
+        key=lambda i: (
+            i.parent.sequence if i.parent else -1,
+            i.parent_id or 0,
+            i.sequence,
+            i.pk,
+        ),
+    )
+
+
+def _sums(rows: QuerySet[UnitGap], *group: str) -> Iterable[dict[str, Any]]:
+    return rows.values(*group).annotate(**{c: Sum(c) for c in COUNTS}).order_by()
+
+
+@dataclass
+class UnitMatrix:
+    unit: OrgUnit
+    competencies: list[FrameworkItem]
+    total: GapStats
+    # The unit's own total per competency.
+    columns: dict[int, GapStats]
+    children: list[tuple[OrgUnit, GapStats, dict[int, GapStats]]]
+    suppressed: bool
+
+
+def unit_matrix(*, user: User | AnonymousUser, unit: OrgUnit, filters: GapFilters) -> UnitMatrix:
+    """The heat map: child units x competencies for one unit subtree (four queries)."""
+    _require_visible(user, unit)
+    hide = small_cells_hidden(user=user, unit=unit)
+    threshold = settings.EDUCAP_SMALL_CELL_THRESHOLD
+    competencies = framework_competencies(framework=filters.framework)
+    children = list(OrgUnit.objects.filter(parent=unit).select_related("level").order_by("name"))
+    rows = UnitGap.objects.filter(
+        filters.q(), subtree=True, unit_id__in=[unit.pk] + [c.pk for c in children]
+    )
+    cells: dict[int, dict[int, GapStats]] = defaultdict(lambda: defaultdict(GapStats))
+    for row in _sums(rows, "unit_id", "item_id"):
+        cells[row["unit_id"]][row["item_id"]].add(row)
+    total = GapStats()
+    for stats in cells[unit.pk].values():
+        total.add(vars(stats))
+    child_rows = []
+    for child in children:
+        child_cells = cells.get(child.pk, {})
+        child_total = GapStats()
+        for stats in child_cells.values():
+            child_total.add(vars(stats))
+        if child_total.in_scope == 0:
+            continue
+        if hide:
+            for stats in child_cells.values():
+                stats.suppress_if_small(threshold)
+            child_total.suppress_if_small(threshold)
+        child_rows.append((child, child_total, dict(child_cells)))
+    columns = dict(cells.get(unit.pk, {}))
+    if hide:
+        for stats in columns.values():
+            stats.suppress_if_small(threshold)
+    return UnitMatrix(unit, competencies, total, columns, child_rows, hide)
+
+
+@dataclass
+class Need:
+    item: FrameworkItem
+    stats: GapStats
+    # (role, sex) -> people below the requirement
+    below_by_role_sex: dict[tuple[int, str], int] = field(default_factory=dict)
+
+
+def training_needs(
+    *, user: User | AnonymousUser, unit: OrgUnit, filters: GapFilters, limit: int = 10
+) -> list[Need]:
+    """The training-needs analysis of a unit subtree: competencies ranked by priority."""
+    _require_visible(user, unit)
+    rows = UnitGap.objects.filter(filters.q(), subtree=True, unit=unit)
+    by_item: dict[int, GapStats] = defaultdict(GapStats)
+    split: dict[int, dict[tuple[int, str], int]] = defaultdict(dict)
+    for row in _sums(rows, "item_id", "role_id", "sex"):
+        by_item[row["item_id"]].add(row)
+        if row["below"]:
+            split[row["item_id"]][(row["role_id"], row["sex"])] = row["below"]
+    ranked = sorted(
+        (item_id for item_id, s in by_item.items() if s.priority > 0),
+        key=lambda i: (-by_item[i].priority, -by_item[i].below, i),
+    )[:limit]
+    items = FrameworkItem.objects.in_bulk(ranked)
+    hide = small_cells_hidden(user=user, unit=unit)
+    threshold = settings.EDUCAP_SMALL_CELL_THRESHOLD
+    needs = []
+    for item_id in ranked:
+        stats = by_item[item_id]
+        counts = split[item_id]
+        if hide:
+            stats.suppress_if_small(threshold)
+            counts = {k: v for k, v in counts.items() if v >= threshold}
+        needs.append(Need(items[item_id], stats, counts))
+    return needs
+
+
+@dataclass
+class RecruitmentNeed:
+    unit: OrgUnit
+    role: Role
+    item: FrameworkItem | None  # None: a vacancy rather than a missing competency
+    in_post: int = 0
+    vacancies: int = 0
+
+
+def recruitment_needs(
+    *, user: User | AnonymousUser, unit: OrgUnit, filters: GapFilters, limit: int = 200
+) -> list[RecruitmentNeed]:
+    """Units below `unit` where nobody in a role meets a critical competency, and vacancies.
+
+    Looks at units' own staff (a school with no qualified statistician needs one even if
+    its district has several)."""
+    _require_visible(user, unit)
+    critical = RoleRequirement.objects.filter(framework=filters.framework, weight__gte=CRITICAL)
+    if filters.role is not None:
+        critical = critical.filter(role=filters.role)
+    pairs = set(critical.values_list("role_id", "item_id"))
+    needs: list[RecruitmentNeed] = []
+    if pairs:
+        rows = UnitGap.objects.filter(
+            subtree=False,
+            unit__path__startswith=unit.path,
+            item_id__in={i for _, i in pairs},
+            role_id__in={r for r, _ in pairs},
+        )
+        if filters.sex:
+            rows = rows.filter(sex=filters.sex)
+        grouped = (
+            rows.values("unit_id", "role_id", "item_id")
+            .annotate(in_scope=Sum("in_scope"), meeting=Sum("meeting"))
+            .filter(meeting=0)
+            .order_by("unit_id", "role_id", "item_id")[:limit]
+        )
+        found = [g for g in grouped if (g["role_id"], g["item_id"]) in pairs]
+        units = OrgUnit.objects.in_bulk({g["unit_id"] for g in found})
+        roles = Role.objects.in_bulk({g["role_id"] for g in found})
+        items = FrameworkItem.objects.in_bulk({g["item_id"] for g in found})
+        needs += [
+            RecruitmentNeed(
+                units[g["unit_id"]], roles[g["role_id"]], items[g["item_id"]], g["in_scope"]
+            )
+            for g in found
+        ]
+    vacancies = Vacancy.objects.filter(unit__path__startswith=unit.path, filled_on__isnull=True)
+    if filters.role is not None:
+        vacancies = vacancies.filter(role=filters.role)
+    needs += [
+        RecruitmentNeed(v.unit, v.role, None, vacancies=v.count)
+        for v in vacancies.select_related("unit", "role").order_by("unit__name", "role__name")[
+            :limit
+        ]
+    ]
+    return needs
+
+
+def calibration(
+    *, user: User | AnonymousUser, unit: OrgUnit, filters: GapFilters
+) -> dict[int, dict[int, GapStats]]:
+    """child unit id -> competency id -> stats (read `mean_self_minus_supervisor`)."""
+    matrix = unit_matrix(user=user, unit=unit, filters=filters)
+    return {child.pk: cells for child, _, cells in matrix.children}
+
+
+# --- people ----------------------------------------------------------------------------
+
+
+@dataclass
+class PersonGap:
+    item: FrameworkItem
+    required: int
+    weight: int
+    current: int | None
+
+    @property
+    def gap(self) -> int | None:
+        return None if self.current is None else max(0, self.required - self.current)
+
+    @property
+    def status(self) -> str:
+        if self.current is None:
+            return "unknown"
+        return "met" if self.current >= self.required else "below"
+
+
+@dataclass
+class PersonSummary:
+    person: Person
+    framework: Framework | None
+    gaps: list[PersonGap]
+    levels: dict[int, ScaleLevel]
+
+    @property
+    def met(self) -> int:
+        return sum(1 for g in self.gaps if g.status == "met")
+
+    @property
+    def below(self) -> int:
+        return sum(1 for g in self.gaps if g.status == "below")
+
+    @property
+    def unknown(self) -> int:
+        return sum(1 for g in self.gaps if g.status == "unknown")
+
+    @property
+    def weighted_gap_index(self) -> float | None:
+        """Σ weight·gap / Σ weight·required over the competencies with a current level."""
+        known = [g for g in self.gaps if g.current is not None]
+        denominator = sum(g.weight * g.required for g in known)
+        if not denominator:
+            return None
+        return sum(g.weight * (g.gap or 0) for g in known) / denominator
+
+
+def person_gaps(
+    *, user: User | AnonymousUser, person: Person, framework: Framework | None = None
+) -> PersonSummary:
+    """Gaps of one person against their role's profile (three queries)."""
+    if not scope_for(user).can_read_person(person):
+        raise PermissionDenied(GapErrorCode.NOT_ALLOWED)
+    framework = framework or default_framework()
+    if framework is None or person.role_id is None:
+        return PersonSummary(person, framework, [], {})
+    requirements = list(
+        RoleRequirement.objects.filter(framework=framework, role_id=person.role_id).select_related(
+            "item", "item__parent"
+        )
+    )
+    current = dict(
+        CurrentLevel.objects.filter(
+            person=person, item_id__in=[r.item_id for r in requirements]
+        ).values_list("item_id", "value")
+    )
+    gaps = [PersonGap(r.item, r.required, r.weight, current.get(r.item_id)) for r in requirements]
+    gaps.sort(
+        key=lambda g: (
+            g.item.parent.sequence if g.item.parent else -1,
+            g.item.parent_id or 0,
+            g.item.sequence,
+            g.item.pk,
+        )
+    )
+    levels = {level.value: level for level in framework.scale.levels.all()}
+    return PersonSummary(person, framework, gaps, levels)
+
+
+@dataclass
+class TeamRow:
+    person: Person
+    cells: dict[int, PersonGap]
+
+
+def team_gaps(
+    *, user: User | AnonymousUser, framework: Framework | None = None
+) -> tuple[list[FrameworkItem], list[TeamRow]]:
+    """A supervisor's direct reports x the competencies their roles require (four queries)."""
+    scope = scope_for(user)
+    framework = framework or default_framework()
+    if scope.person_id is None or framework is None:
+        return [], []
+    team = list(
+        Person.objects.filter(supervisor_id=scope.person_id, is_active=True)
+        .select_related("role")
+        .order_by("family_name", "given_name")
+    )
+    requirements = RoleRequirement.objects.filter(
+        framework=framework, role_id__in={p.role_id for p in team}
+    ).select_related("item")
+    by_role: dict[int, dict[int, RoleRequirement]] = defaultdict(dict)
+    for r in requirements:
+        by_role[r.role_id][r.item_id] = r
+    item_ids = {i for reqs in by_role.values() for i in reqs}
+    current = {
+        (c["person_id"], c["item_id"]): c["value"]
+        for c in CurrentLevel.objects.filter(
+            person_id__in=[p.pk for p in team], item_id__in=item_ids
+        ).values("person_id", "item_id", "value")
+    }
+    items = [i for i in framework_competencies(framework=framework) if i.pk in item_ids]
+    rows = []
+    for person in team:
+        reqs = by_role.get(person.role_id or 0, {})
+        rows.append(
+            TeamRow(
+                person,
+                {
+                    item_id: PersonGap(
+                        r.item, r.required, r.weight, current.get((person.pk, item_id))
+                    )
+                    for item_id, r in reqs.items()
+                },
+            )
+        )
+    return items, rows

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+
+from educap.assessments.consolidation import current_levels_rebuild
+from educap.assessments.models import Rating
+from educap.assessments.tests.factories import make_published_framework
+from educap.frameworks.models import FrameworkItem
+from educap.gaps.engine import gaps_rebuild
+from educap.gaps.selectors import (
+    GapFilters,
+    person_gaps,
+    recruitment_needs,
+    team_gaps,
+    training_needs,
+    unit_matrix,
+)
+from educap.people.models import Vacancy
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def rated(ministry):
+    """Every requirement rated by the supervisor at 1, except the teachers' D1.1 at 3."""
+    framework = make_published_framework()
+    items = {i.code: i for i in FrameworkItem.objects.filter(framework=framework)}
+    now = timezone.now()
+    p = ministry.people
+    values = {
+        (p["g1d1_teacher"], "D1.1"): 3,
+        (p["g2d1_teacher"], "D1.1"): 3,
+        (p["g1d1_officer"], "D1.1"): 1,
+        (p["g1d1_officer"], "D1.2"): 1,
+        (p["g1d1_officer"], "D2.1"): 1,
+        (p["g1d1_head"], "D1.1"): 1,
+        (p["g1d1_head"], "D2.2"): 1,
+    }
+    for (person, code), value in values.items():
+        Rating.objects.create(
+            person=person, item=items[code], source="supervisor", value=value, rated_at=now
+        )
+        Rating.objects.create(
+            person=person, item=items[code], source="self", value=value + 1, rated_at=now
+        )
+    current_levels_rebuild()
+    gaps_rebuild()
+    return framework, items
+
+
+def test_heat_map_counts(ministry, rated):
+    framework, items = rated
+    matrix = unit_matrix(
+        user=ministry.users["central"], unit=ministry.units["MOE"], filters=GapFilters(framework)
+    )
+    assert [c.code for c in matrix.competencies] == ["D1.1", "D1.2", "D2.1", "D2.2"]
+    d11 = matrix.columns[items["D1.1"].pk]
+    # Everyone needs D1.1 at 2: 8 people, 4 assessed, 2 teachers meet, 2 below by 1.
+    assert (d11.in_scope, d11.assessed, d11.meeting, d11.below, d11.gap_sum) == (8, 4, 2, 2, 2)
+    assert d11.mean_gap == pytest.approx(2 / 4)
+    assert d11.mean_self_minus_supervisor == 1
+    children = {unit.code: total for unit, total, _ in matrix.children}
+    assert set(children) == {"G1", "G2"}
+    assert matrix.children[0][0].code == "G1"
+
+
+def test_partner_sees_small_cells_suppressed(ministry, rated):
+    framework, _items = rated
+    with pytest.raises(PermissionDenied):
+        unit_matrix(
+            user=ministry.users["partner"],
+            unit=ministry.units["G1"],
+            filters=GapFilters(framework),
+        )
+    matrix = unit_matrix(
+        user=ministry.users["partner"], unit=ministry.units["G2"], filters=GapFilters(framework)
+    )
+    assert matrix.suppressed
+    assert all(stats.suppressed for _, _, cells in matrix.children for stats in cells.values())
+
+
+def test_training_needs_rank_by_priority(ministry, rated):
+    framework, _items = rated
+    needs = training_needs(
+        user=ministry.users["central"], unit=ministry.units["MOE"], filters=GapFilters(framework)
+    )
+    # D2.1 is critical (weight 4) for the officer, 2 levels short: priority 8.
+    assert needs[0].item.code == "D2.1"
+    assert needs[0].stats.priority == 8
+    assert sum(needs[0].below_by_role_sex.values()) == 1
+
+
+def test_recruitment_needs_name_units_without_critical_skills(ministry, rated):
+    framework, _items = rated
+    Vacancy.objects.create(
+        unit=ministry.units["G1D1S1"],
+        role=ministry.people["g1d1_teacher"].role,
+        opened_on=dt.date(2026, 1, 1),
+    )
+    needs = recruitment_needs(
+        user=ministry.users["central"], unit=ministry.units["MOE"], filters=GapFilters(framework)
+    )
+    critical = [(n.unit.code, n.item.code) for n in needs if n.item is not None]
+    assert ("G1D1", "D2.1") in critical  # the district officer is below on D2.1
+    assert [n.unit.code for n in needs if n.item is None] == ["G1D1S1"]
+
+
+def test_person_and_team_gaps(ministry, rated):
+    _framework, items = rated
+    summary = person_gaps(user=ministry.users["dist"], person=ministry.people["g1d1_officer"])
+    assert [(g.item.code, g.gap) for g in summary.gaps] == [("D1.1", 1), ("D1.2", 2), ("D2.1", 2)]
+    assert summary.weighted_gap_index == pytest.approx((2 * 1 + 2 * 2 + 4 * 2) / (4 + 6 + 12))
+    assert (summary.met, summary.below, summary.unknown) == (0, 3, 0)
+    with pytest.raises(PermissionDenied):
+        person_gaps(user=ministry.users["teacher"], person=ministry.people["g1d1_officer"])
+    _columns, rows = team_gaps(user=ministry.users["head"])
+    assert [r.person for r in rows] == [ministry.people["g1d1_teacher"]]
+    assert rows[0].cells[items["D1.1"].pk].status == "met"
