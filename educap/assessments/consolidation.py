@@ -26,6 +26,7 @@ from educap.assessments.signals import current_levels_changed
 from educap.frameworks.models import Framework
 
 BATCH = 2000
+PG_BATCH = 50_000
 NO_TIER = 99
 
 
@@ -130,7 +131,7 @@ def _select_sql(rule: Rule, person_filter: str) -> str:
     """  # noqa: S608
 
 
-def _insert(rule: Rule, person_filter: str, params: Sequence[int]) -> None:
+def _insert(rule: Rule, person_filter: str, params: Sequence[int | list[int]]) -> None:
     table = CurrentLevel._meta.db_table
     sql = (
         f"INSERT INTO {table} (person_id, item_id, value, source, rating_id, rated_at, "
@@ -152,12 +153,21 @@ def current_levels_refresh(*, person_ids: Iterable[int], rule: Rule | None = Non
     """Recompute the current levels of these people from their evidence. Returns how many."""
     rule = rule or current_rule()
     ids = sorted(set(person_ids))
-    for start in range(0, len(ids), BATCH):
-        chunk = ids[start : start + BATCH]
-        marks = ", ".join(["%s"] * len(chunk))
-        with transaction.atomic():
-            CurrentLevel.objects.filter(person_id__in=chunk).delete()
-            _insert(rule, f"AND r.person_id IN ({marks})", chunk)
+    if connection.vendor == "postgresql":
+        # One array parameter per statement: big batches without a parameter per id.
+        table = CurrentLevel._meta.db_table
+        for start in range(0, len(ids), PG_BATCH):
+            chunk = ids[start : start + PG_BATCH]
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"DELETE FROM {table} WHERE person_id = ANY(%s)", [chunk])  # noqa: S608
+                _insert(rule, "AND r.person_id = ANY(%s)", [chunk])
+    else:
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start : start + BATCH]
+            marks = ", ".join(["%s"] * len(chunk))
+            with transaction.atomic():
+                CurrentLevel.objects.filter(person_id__in=chunk).delete()
+                _insert(rule, f"AND r.person_id IN ({marks})", chunk)
     if ids:
         current_levels_changed.send(sender=CurrentLevel, person_ids=ids)
     return len(ids)

@@ -51,6 +51,7 @@ from educap.assessments.models import (
     SurveyResponse,
 )
 from educap.assessments.services import AssessmentErrorCode, campaign_manage_allowed
+from educap.assessments.tasks import refresh_current_levels
 from educap.audit.models import AuditAction
 from educap.audit.services import audit_record
 from educap.frameworks.models import FrameworkItem, ItemKind, RoleProfile, ScaleLevel
@@ -64,6 +65,8 @@ if TYPE_CHECKING:
 LANGS = [code for code, _name in xlsform.LANGUAGES]
 FORM_KINDS = (AssignmentKind.SELF, AssignmentKind.SUPERVISOR, AssignmentKind.SURVEY)
 BATCH = 5000
+# Imports rating more people than this refresh their current levels in the background.
+INLINE_REFRESH_LIMIT = 5000
 
 
 def _texts(obj: Any, name: str) -> xlsform.Texts:
@@ -386,6 +389,8 @@ class ImportResult:
     ratings: int = 0
     survey_answers: int = 0
     stored: bool = False
+    # People whose current levels the task worker refreshes after a big import.
+    levels_deferred: int = 0
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -669,9 +674,17 @@ def _store(
         RaterAssignment.objects.filter(pk__in=assignment_ids[start : start + BATCH]).exclude(
             status=AssignmentStatus.SUBMITTED
         ).update(status=AssignmentStatus.SUBMITTED, submitted_at=now)
-    current_levels_refresh(
-        person_ids={r.person_id for r in rows if any(v is not None for v in r.values)}
-    )
+    rated = sorted({r.person_id for r in rows if any(v is not None for v in r.values)})
+    if len(rated) > INLINE_REFRESH_LIMIT:
+        # A national upload: the worker derives the current levels after the commit, so
+        # the import holds its transaction only as long as storing the evidence takes.
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {Rating._meta.db_table}")
+        transaction.on_commit(lambda: refresh_current_levels.enqueue(rated))
+        result.levels_deferred = len(rated)
+    else:
+        current_levels_refresh(person_ids=rated)
     audit_record(
         actor=actor,
         action=AuditAction.IMPORT,

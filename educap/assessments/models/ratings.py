@@ -55,17 +55,23 @@ class Rating(models.Model):
 
     A fact table (tens of millions of rows at national scale, loaded with COPY): the
     foreign keys are checked by the services that write it, not by database triggers,
-    and Django's PROTECT still guards deletes of people and competencies.
+    and Django's PROTECT still guards deletes of people and competencies. Only the two
+    composite indexes below are kept: every extra index slows each bulk load.
     """
 
     person = models.ForeignKey(
-        Person, on_delete=models.PROTECT, related_name="ratings", db_constraint=False
+        Person,
+        on_delete=models.PROTECT,
+        related_name="ratings",
+        db_constraint=False,
+        db_index=False,
     )
     item = models.ForeignKey(
         FrameworkItem,
         on_delete=models.PROTECT,
         related_name="ratings",
         db_constraint=False,
+        db_index=False,
         verbose_name=_("competency"),
     )
     source = models.CharField(_("source"), max_length=12, choices=Source.choices)
@@ -77,6 +83,7 @@ class Rating(models.Model):
         on_delete=models.PROTECT,
         related_name="ratings_given",
         db_constraint=False,
+        db_index=False,
     )
     campaign = models.ForeignKey(
         "assessments.Campaign",
@@ -85,6 +92,7 @@ class Rating(models.Model):
         on_delete=models.PROTECT,
         related_name="ratings",
         db_constraint=False,
+        db_index=False,
     )
     assignment = models.ForeignKey(
         "assessments.RaterAssignment",
@@ -93,6 +101,7 @@ class Rating(models.Model):
         on_delete=models.PROTECT,
         related_name="ratings",
         db_constraint=False,
+        db_index=False,
     )
     submission = models.ForeignKey(
         Submission,
@@ -101,6 +110,7 @@ class Rating(models.Model):
         on_delete=models.PROTECT,
         related_name="ratings",
         db_constraint=False,
+        db_index=False,
     )
     rated_at = models.DateTimeField(_("rated at"))
     comment = models.TextField(_("comment"), blank=True)
@@ -153,15 +163,27 @@ class CurrentLevel(models.Model):
     """The consolidated level of one person in one competency (see docs/assessments.md)."""
 
     person = models.ForeignKey(
-        Person, on_delete=models.CASCADE, related_name="current_levels", db_constraint=False
+        Person,
+        on_delete=models.CASCADE,
+        related_name="current_levels",
+        db_constraint=False,
+        db_index=False,  # the (person, item) unique constraint serves person lookups
     )
     item = models.ForeignKey(
-        FrameworkItem, on_delete=models.CASCADE, related_name="+", db_constraint=False
+        FrameworkItem,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,  # the (item, value) index serves item lookups
     )
     value = models.PositiveSmallIntegerField(_("level"))
     source = models.CharField(_("source"), max_length=12, choices=Source.choices)
     rating = models.ForeignKey(
-        Rating, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+        Rating,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     rated_at = models.DateTimeField(_("rated at"))
     # After this moment the evidence has expired and the level must be recomputed.

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
+from educap.assessments import submissions
 from educap.assessments.models import (
     AssignmentKind,
     AssignmentStatus,
@@ -443,3 +444,19 @@ def test_property_round_trip_and_corruption(ministry, tmp_path, answers, corrupt
             assert {p.row for p in result.problems} == {bad_row}
             assert not Rating.objects.filter(campaign=campaign).exists()
         transaction.set_rollback(True)
+
+
+def test_big_imports_refresh_current_levels_in_the_background(
+    ministry, tmp_path, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(submissions, "INLINE_REFRESH_LIMIT", 0)
+    campaign = launched(ministry)
+    teacher = ministry.people["g1d1_teacher"]
+    path = write_csv(tmp_path / "big.csv", [central_row(teacher, levels={"D1.1": 3})])
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        result = run(campaign, path)
+    assert result.levels_deferred == 1
+    assert not CurrentLevel.objects.filter(person=teacher).exists()
+    for callback in callbacks:  # what the commit would start: the refresh task
+        callback()
+    assert CurrentLevel.objects.get(person=teacher).value == 3

@@ -97,3 +97,8 @@ class Command(BaseCommand):
                 + ("" if result.file_problems else " Use --skip-invalid to store the valid rows.")
             )
         self.stdout.write(self.style.SUCCESS(f"Imported {path.name}. {summary(result)}"))
+        if result.levels_deferred:
+            self.stdout.write(
+                f"The task worker (manage.py db_worker) now refreshes the current levels of "
+                f"{result.levels_deferred} people."
+            )
