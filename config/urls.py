@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("educap.accounts.api.urls")),
     path("", include("educap.frameworks.api.urls")),
     path("", include("educap.assessments.api.urls")),
+    path("", include("educap.gaps.api.urls")),
 ]
 
 urlpatterns = [
@@ -22,6 +23,7 @@ urlpatterns = [
     path("audit/", include("educap.audit.web.urls")),
     path("frameworks/", include("educap.frameworks.web.urls")),
     path("assessments/", include("educap.assessments.web.urls")),
+    path("gaps/", include("educap.gaps.web.urls")),
     path("ims/case/v1p1/", include("educap.frameworks.case_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

@@ -58,6 +58,7 @@ from educap.frameworks.models import (
     ScaleLevel,
 )
 from educap.frameworks.services import framework_edit_allowed
+from educap.frameworks.signals import requirements_changed
 from educap.org.models import code_validator
 from educap.people.models import Role
 
@@ -1223,6 +1224,7 @@ def framework_import_apply(*, actor: User | None, plan: FrameworkImportPlan) -> 
                     ),
                     code=FrameworkImportErrorCode.IN_USE,
                 ) from exc
+            requirements_changed.send(sender=Framework, framework_id=framework.pk)
         audit_record(
             actor=actor,
             action=AuditAction.IMPORT,

@@ -30,6 +30,7 @@ from educap.frameworks.models import (
     RoleProfile,
     ScaleLevel,
 )
+from educap.frameworks.signals import requirements_changed
 
 if TYPE_CHECKING:
     from educap.accounts.models import User
@@ -174,6 +175,7 @@ def framework_publish(*, actor: User | None, framework: Framework) -> Framework:
     framework.status = FrameworkStatus.PUBLISHED
     framework.published_at = timezone.now()
     framework.save(update_fields=["status", "published_at", "updated_at"])
+    requirements_changed.send(sender=Framework, framework_id=framework.pk)
     _audit(
         actor,
         AuditAction.UPDATE,
@@ -193,6 +195,7 @@ def framework_retire(*, actor: User | None, framework: Framework) -> Framework:
         )
     framework.status = FrameworkStatus.RETIRED
     framework.save(update_fields=["status", "updated_at"])
+    requirements_changed.send(sender=Framework, framework_id=framework.pk)
     _audit(actor, AuditAction.UPDATE, framework, after={"status": FrameworkStatus.RETIRED})
     return framework
 
@@ -372,6 +375,7 @@ def requirement_set(
         if requirement is not None:
             _audit(actor, AuditAction.DELETE, requirement, before=snapshot(requirement))
             requirement.delete()
+            requirements_changed.send(sender=Framework, framework_id=profile.framework_id)
         return None
     before = snapshot(requirement) if requirement else None
     requirement = requirement or Requirement(profile=profile, item=item)
@@ -379,6 +383,7 @@ def requirement_set(
     requirement.weight = weight
     requirement.full_clean()
     requirement.save()
+    requirements_changed.send(sender=Framework, framework_id=profile.framework_id)
     _audit(
         actor,
         AuditAction.UPDATE if before else AuditAction.CREATE,

@@ -13,11 +13,17 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Max, Q, QuerySet, Sum
 
 from educap.accounts.scope import scope_for
 from educap.assessments.models import CurrentLevel
-from educap.frameworks.models import Framework, FrameworkItem, FrameworkStatus, ScaleLevel
+from educap.frameworks.models import (
+    Framework,
+    FrameworkItem,
+    FrameworkStatus,
+    LevelIndicator,
+    ScaleLevel,
+)
 from educap.gaps.engine import COUNTS
 from educap.gaps.models import RoleRequirement, UnitGap
 from educap.org.models import OrgUnit
@@ -217,7 +223,10 @@ def unit_matrix(*, user: User | AnonymousUser, unit: OrgUnit, filters: GapFilter
         if hide:
             for stats in child_cells.values():
                 stats.suppress_if_small(threshold)
-            child_total.suppress_if_small(threshold)
+            # A total sums people x competencies: judge it by the people it can stand for.
+            people = max(stats.in_scope for stats in child_cells.values())
+            if people < threshold:
+                child_total.suppressed = True
         child_rows.append((child, child_total, dict(child_cells)))
     columns = dict(cells.get(unit.pk, {}))
     if hide:
@@ -461,3 +470,120 @@ def team_gaps(
             )
         )
     return items, rows
+
+
+# --- page helpers (web and exports) ----------------------------------------------------
+
+
+def unit_headcount(*, user: User | AnonymousUser, unit: OrgUnit, filters: GapFilters) -> int:
+    """People in scope of a unit subtree (one query over the rollups).
+
+    Everyone in a role is in scope for every competency the role requires, so within one
+    role and sex `in_scope` is the same for each of its competencies: the sum over roles and
+    sexes of that number counts each person once."""
+    _require_visible(user, unit)
+    rows = (
+        UnitGap.objects.filter(filters.q(), subtree=True, unit=unit)
+        .values("role_id", "sex")
+        .annotate(people=Max("in_scope"))
+        .order_by()
+    )
+    return sum(row["people"] or 0 for row in rows)
+
+
+@dataclass
+class CalibrationTable:
+    competencies: list[FrameworkItem]
+    # (child unit, competency id -> stats)
+    rows: list[tuple[OrgUnit, dict[int, GapStats]]]
+
+
+def calibration_table(*, matrix: UnitMatrix, limit: int = 6) -> CalibrationTable:
+    """The competencies with the most self-and-supervisor pairs, by child unit (no query).
+
+    Takes the heat map already read, so a page showing both reads the rollups once."""
+    ranked = sorted(
+        (item for item in matrix.competencies if item.pk in matrix.columns),
+        key=lambda item: -matrix.columns[item.pk].calibration_pairs,
+    )
+    top = [i for i in ranked if matrix.columns[i.pk].calibration_pairs][:limit]
+    order = {item.pk: n for n, item in enumerate(matrix.competencies)}
+    top.sort(key=lambda item: order[item.pk])
+    return CalibrationTable(top, [(child, cells) for child, _, cells in matrix.children])
+
+
+@dataclass
+class DomainProfile:
+    """Required and current level of one domain, averaged over its required competencies."""
+
+    domain: FrameworkItem | None
+    required: float
+    # Average over the competencies with a current level; None when none has one.
+    current: float | None
+    competencies: int
+    known: int
+
+
+def domain_profile(*, summary: PersonSummary) -> list[DomainProfile]:
+    """Per-domain averages for the radar chart (no query: reads `person_gaps`' result)."""
+    groups: dict[int | None, list[PersonGap]] = {}
+    for gap in summary.gaps:
+        groups.setdefault(gap.item.parent_id, []).append(gap)
+    profile = []
+    for gaps in groups.values():
+        known = [g.current for g in gaps if g.current is not None]
+        profile.append(
+            DomainProfile(
+                domain=gaps[0].item.parent,
+                required=sum(g.required for g in gaps) / len(gaps),
+                current=sum(known) / len(known) if known else None,
+                competencies=len(gaps),
+                known=len(known),
+            )
+        )
+    return profile
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """What to work on for one competency: the level to reach next and its indicator."""
+
+    level: ScaleLevel | None
+    indicator: str
+
+
+def next_steps(*, summary: PersonSummary) -> dict[int, NextStep]:
+    """Competency id -> the behavioural indicator of the next level to reach (one query).
+
+    Below: the level above the current one. Unknown: the required level. Met: the level
+    above the current one, if the scale has one (room to grow)."""
+    targets: dict[int, int] = {}
+    for gap in summary.gaps:
+        target = gap.required if gap.current is None else gap.current + 1
+        if target in summary.levels:
+            targets[gap.item.pk] = target
+    if not targets:
+        return {}
+    texts = {
+        (row["item_id"], row["level__value"]): row["text"]
+        for row in LevelIndicator.objects.filter(
+            item_id__in=targets, level__value__in=set(targets.values())
+        ).values("item_id", "level__value", "text")
+    }
+    return {
+        item_id: NextStep(summary.levels.get(value), texts.get((item_id, value), ""))
+        for item_id, value in targets.items()
+    }
+
+
+def pending_self_assessment(*, user: User | AnonymousUser) -> bool:
+    """Whether the user has an open campaign asking for their own self rating."""
+    from educap.assessments.models import AssignmentKind, AssignmentStatus, CampaignStatus
+    from educap.assessments.selectors import my_assignments
+
+    return (
+        my_assignments(user=user)
+        .filter(kind=AssignmentKind.SELF, campaign__status=CampaignStatus.OPEN)
+        .exclude(status=AssignmentStatus.SUBMITTED)
+        .exists()
+    )

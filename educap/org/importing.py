@@ -35,6 +35,7 @@ from educap.org.io.dhis2 import DHIS2_COLUMNS, parse_dhis2_orgunits
 from educap.org.io.records import NAME_LANGUAGES, OrgImportErrorCode, Problem, UnitRecord
 from educap.org.io.units_csv import parse_units_csv
 from educap.org.models import OrgLevel, OrgUnit, code_validator
+from educap.org.signals import units_changed
 
 if TYPE_CHECKING:
     from educap.accounts.models import User
@@ -777,6 +778,13 @@ def orgunit_import_apply(*, actor: User | None, plan: ImportPlan) -> dict[str, i
                     code=OrgImportErrorCode.PLAN_STALE,
                 )
         _write(fresh)
+        moved = [t.pk for t in fresh.targets if t.moved and t.pk]
+        if moved:
+            assert fresh.existing is not None
+            parents = {fresh.existing.units[pk].parent_id for pk in moved}
+            units_changed.send(
+                sender=OrgUnit, unit_ids=sorted({*moved, *(p for p in parents if p is not None)})
+            )
         counts = fresh.counts
         audit_record(
             actor=actor,

@@ -17,6 +17,7 @@ from educap.audit.models import AuditAction
 from educap.audit.services import audit_record, snapshot
 from educap.core.errors import field_error
 from educap.org.models import OrgLevel, OrgUnit
+from educap.org.signals import units_changed
 
 if TYPE_CHECKING:
     from educap.accounts.models import User
@@ -116,8 +117,12 @@ def orgunit_move(*, actor: User | None, unit: OrgUnit, new_parent: OrgUnit | Non
         path=Concat(Value(new_path), Substr("path", len(old_path) + 1, Length("path"))),
         depth=F("depth") + (new_depth - old_depth),
     )
+    old_parent_id = unit.parent_id
     OrgUnit.objects.filter(pk=unit.pk).update(parent=new_parent)
     unit.refresh_from_db()
+    units_changed.send(
+        sender=OrgUnit, unit_ids=[pk for pk in (unit.pk, old_parent_id) if pk is not None]
+    )
     audit_record(
         actor=actor, action=AuditAction.UPDATE, instance=unit, before=before, after=snapshot(unit)
     )
@@ -133,4 +138,6 @@ def orgunit_close(*, actor: User | None, unit: OrgUnit, closed_on: dt.date) -> O
             _("Close or move the open units under this one first."),
             OrgErrorCode.HAS_OPEN_CHILDREN,
         )
-    return orgunit_update(actor=actor, unit=unit, closed_on=closed_on)
+    unit = orgunit_update(actor=actor, unit=unit, closed_on=closed_on)
+    units_changed.send(sender=OrgUnit, unit_ids=[unit.pk])
+    return unit

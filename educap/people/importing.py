@@ -26,6 +26,7 @@ from educap.audit.services import audit_record
 from educap.org.models import OrgUnit
 from educap.people.io.staff import Problem, StaffRecord, sort_problems
 from educap.people.models import Assignment, Person, Role
+from educap.people.signals import people_changed
 
 if TYPE_CHECKING:
     from educap.accounts.models import User
@@ -674,6 +675,17 @@ def staff_import_apply(
     if mirrors:
         Person.objects.bulk_update(
             mirrors, ["unit", "role", "supervisor", "updated_at"], batch_size=1000
+        )
+
+    # 5. Tell the aggregates who moved in or out of which unit (their old and new units).
+    touched = {ids[n] for n in stored} | {w.person_id for w in changed if w.person_id}
+    touched |= {m.pk for m in mirrors}
+    former = {w.stored_mirror[0] for w in posted if w.person_id is not None}
+    if touched:
+        people_changed.send(
+            sender=Person,
+            person_ids=sorted(touched),
+            unit_ids=sorted(u for u in former if u is not None),
         )
 
     counts = plan.counts()

@@ -16,6 +16,7 @@ from educap.audit.models import AuditAction
 from educap.audit.services import audit_record, snapshot, snapshot_values
 from educap.core.errors import field_error
 from educap.people.models import Assignment, Person, Role
+from educap.people.signals import people_changed
 
 if TYPE_CHECKING:
     from educap.accounts.models import User
@@ -61,10 +62,16 @@ def _sync_current_post(person: Person) -> None:
         .order_by("-start_date", "-id")
         .first()
     )
+    old_unit_id = person.unit_id
     person.unit_id = current.unit_id if current else None
     person.role_id = current.role_id if current else None
     person.supervisor_id = current.supervisor_id if current else None
     person.save(update_fields=["unit", "role", "supervisor", "updated_at"])
+    people_changed.send(
+        sender=Person,
+        person_ids=[person.pk],
+        unit_ids=[old_unit_id] if old_unit_id is not None else [],
+    )
 
 
 @transaction.atomic
@@ -114,6 +121,8 @@ def person_update(*, actor: User, person: Person, **fields: Any) -> Person:
             setattr(person, name, value)
         raise
     person.save()
+    if any(before[name] != getattr(person, name) for name in ("sex", "is_active")):
+        people_changed.send(sender=Person, person_ids=[person.pk], unit_ids=[])
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,

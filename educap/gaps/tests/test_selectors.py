@@ -120,3 +120,12 @@ def test_person_and_team_gaps(ministry, rated):
     _columns, rows = team_gaps(user=ministry.users["head"])
     assert [r.person for r in rows] == [ministry.people["g1d1_teacher"]]
     assert rows[0].cells[items["D1.1"].pk].status == "met"
+
+
+def test_partner_never_sees_a_total_of_fewer_than_five_people(ministry, rated):
+    framework, _items = rated
+    matrix = unit_matrix(
+        user=ministry.users["partner"], unit=ministry.units["G2"], filters=GapFilters(framework)
+    )
+    # G2's districts hold 2 people each: 2 x several competencies would exceed 5.
+    assert all(total.suppressed for _, total, _ in matrix.children)

@@ -1,0 +1,1 @@
+"""External formats of the gap analysis (pure parse/serialise, no database access)."""

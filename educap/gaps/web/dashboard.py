@@ -1,0 +1,246 @@
+"""The unit dashboard's content, shared by the page and its exports (CSV, XLSX, PDF).
+
+Everything comes from the gap selectors; this module only decides how a number is shown:
+which measure, which colour class from the fixed heat scale, and "<5" for suppressed cells.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+
+from educap.gaps import selectors
+from educap.gaps.selectors import (
+    CalibrationTable,
+    GapFilters,
+    GapStats,
+    Need,
+    RecruitmentNeed,
+    UnitMatrix,
+)
+from educap.org.models import OrgUnit
+from educap.people.models import Role
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from educap.accounts.models import User
+    from educap.frameworks.models import FrameworkItem
+
+HEAT_STEPS = 10
+# Mean gaps of this many levels or more take the darkest colour.
+GAP_AT_DARKEST = 2.0
+# Weighted gap indexes of this share or more take the darkest colour.
+INDEX_AT_DARKEST = 0.5
+# Self ratings this far above the supervisor's (in levels) are highlighted.
+SELF_RUNS_HIGH = 0.5
+
+
+def measure_value(stats: GapStats, measure: str) -> float | None:
+    if measure == "gap":
+        return stats.mean_gap
+    if measure == "index":
+        return stats.weighted_gap_index
+    return stats.share_meeting
+
+
+def heat_step(value: float, measure: str) -> int:
+    """0 (all well) … 10 (worst) on the fixed scale whatever the measure."""
+    if measure == "gap":
+        badness = value / GAP_AT_DARKEST
+    elif measure == "index":
+        badness = value / INDEX_AT_DARKEST
+    else:
+        badness = 1 - value
+    return max(0, min(HEAT_STEPS, round(badness * HEAT_STEPS)))
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    stats: GapStats
+    measure: str
+    item: FrameworkItem | None = None
+
+    @property
+    def value(self) -> float | None:
+        if self.stats.suppressed:
+            return None
+        return measure_value(self.stats, self.measure)
+
+    @property
+    def is_percent(self) -> bool:
+        return self.measure in ("share", "index")
+
+    @property
+    def percent(self) -> int | None:
+        value = self.value
+        return None if value is None else round(value * 100)
+
+    @property
+    def css(self) -> str:
+        if self.stats.suppressed:
+            return "heat-suppressed"
+        value = self.value
+        if value is None:
+            return "heat-none"
+        return f"heat-{heat_step(value, self.measure)}"
+
+
+@dataclass(frozen=True)
+class HeatRow:
+    unit: OrgUnit
+    overall: HeatCell
+    cells: list[HeatCell]
+    is_total: bool = False
+
+
+@dataclass(frozen=True)
+class DomainGroup:
+    domain: FrameworkItem | None
+    competencies: list[FrameworkItem]
+
+
+@dataclass
+class Dashboard:
+    unit: OrgUnit
+    filters: GapFilters
+    measure: str
+    matrix: UnitMatrix
+    people: int
+    needs: list[Need]
+    recruitment: list[RecruitmentNeed]
+    calibration: CalibrationTable
+    roles: dict[int, Role]
+    threshold: int
+
+    @property
+    def suppressed(self) -> bool:
+        return self.matrix.suppressed
+
+    @property
+    def people_hidden(self) -> bool:
+        """A partner viewer looking at a subtree of fewer people than the threshold."""
+        return self.suppressed and 0 < self.people < self.threshold
+
+    @property
+    def total(self) -> GapStats:
+        return self.matrix.total
+
+    @property
+    def competencies(self) -> list[FrameworkItem]:
+        return self.matrix.competencies
+
+    @property
+    def domains(self) -> list[DomainGroup]:
+        groups: list[DomainGroup] = []
+        for item in self.matrix.competencies:
+            if groups and groups[-1].domain == item.parent:
+                groups[-1].competencies.append(item)
+            else:
+                groups.append(DomainGroup(item.parent, [item]))
+        return groups
+
+    def _overall(self, total: GapStats, cells: dict[int, GapStats]) -> GapStats:
+        """A unit's total over all competencies, hidden from partner viewers when it may
+        count fewer people than the threshold.
+
+        `in_scope` of a total adds people x competencies, so it cannot be compared with the
+        threshold; each competency's `in_scope` counts people, and a unit has at least as
+        many people as its largest competency: below the threshold there, it is hidden."""
+        if not self.suppressed:
+            return total
+        people = max((c.in_scope for c in cells.values()), default=0)
+        if 0 < people < self.threshold:
+            hidden = GapStats(**{**vars(total), "suppressed": True})
+            return hidden
+        return total
+
+    def _row(self, unit: OrgUnit, total: GapStats, cells: dict[int, GapStats]) -> HeatRow:
+        return HeatRow(
+            unit,
+            HeatCell(self._overall(total, cells), self.measure),
+            [HeatCell(cells.get(i.pk) or GapStats(), self.measure, i) for i in self.competencies],
+        )
+
+    @property
+    def heat_rows(self) -> list[HeatRow]:
+        """The unit's own total first, then one row per child unit with staff in scope."""
+        total = self._row(self.unit, self.matrix.total, self.matrix.columns)
+        rows = [HeatRow(total.unit, total.overall, total.cells, is_total=True)]
+        rows += [self._row(child, stats, cells) for child, stats, cells in self.matrix.children]
+        return rows
+
+    @property
+    def role_sex_columns(self) -> list[tuple[int, str]]:
+        """(role, sex) pairs that appear in the TNA's breakdowns, in a stable order."""
+        pairs = {pair for need in self.needs for pair in need.below_by_role_sex}
+
+        def name(role_id: int) -> str:
+            role = self.roles.get(role_id)
+            return str(role.name) if role else ""
+
+        return sorted(pairs, key=lambda p: (name(p[0]), p[1]))
+
+    @property
+    def recruitment_rows(self) -> list[tuple[RecruitmentNeed, int | None]]:
+        """Each need with its staff in post, None when a partner viewer may not see it."""
+        return [
+            (need, None if self.suppressed and 0 < need.in_post < self.threshold else need.in_post)
+            for need in self.recruitment
+        ]
+
+    @property
+    def tna_rows(self) -> list[tuple[Need, list[tuple[Role | None, str, int]]]]:
+        """Each training need with its people below by role and sex, largest first."""
+        return [
+            (
+                need,
+                sorted(
+                    (
+                        (self.roles.get(role_id), sex, n)
+                        for (role_id, sex), n in need.below_by_role_sex.items()
+                    ),
+                    key=lambda entry: -entry[2],
+                ),
+            )
+            for need in self.needs
+        ]
+
+    @property
+    def calibration_rows(self) -> list[tuple[OrgUnit, bool, list[tuple[GapStats, bool]]]]:
+        """The unit's total, then each child unit: per top competency its stats and whether
+        self ratings run high there."""
+        units = [(self.unit, True, self.matrix.columns)]
+        units += [(child, False, cells) for child, cells in self.calibration.rows]
+        rows = []
+        for unit, is_total, cells in units:
+            out = []
+            for item in self.calibration.competencies:
+                stats = cells.get(item.pk) or GapStats()
+                diff = None if stats.suppressed else stats.mean_self_minus_supervisor
+                out.append((stats, diff is not None and diff >= SELF_RUNS_HIGH))
+            rows.append((unit, is_total, out))
+        return rows
+
+
+def dashboard_read(
+    *, user: User | AnonymousUser, unit: OrgUnit, filters: GapFilters, measure: str
+) -> Dashboard:
+    """Every number of a unit dashboard, in a fixed number of queries."""
+    matrix = selectors.unit_matrix(user=user, unit=unit, filters=filters)
+    needs = selectors.training_needs(user=user, unit=unit, filters=filters)
+    role_ids = {role_id for need in needs for role_id, _sex in need.below_by_role_sex}
+    return Dashboard(
+        unit=unit,
+        filters=filters,
+        measure=measure,
+        matrix=matrix,
+        people=selectors.unit_headcount(user=user, unit=unit, filters=filters),
+        needs=needs,
+        recruitment=selectors.recruitment_needs(user=user, unit=unit, filters=filters),
+        calibration=selectors.calibration_table(matrix=matrix),
+        roles=Role.objects.in_bulk(role_ids) if role_ids else {},
+        threshold=settings.EDUCAP_SMALL_CELL_THRESHOLD,
+    )

@@ -1,0 +1,75 @@
+"""Filters of the gap pages: parse GET parameters, nothing more."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from educap.frameworks.models import Framework
+from educap.gaps.models import RoleRequirement
+from educap.gaps.selectors import GapFilters, gap_frameworks
+from educap.people.models import Role, Sex
+
+MEASURES = (
+    ("share", _("Share meeting the requirement")),
+    ("gap", _("Mean gap (levels)")),
+    ("index", _("Weighted gap index")),
+)
+
+
+class FrameworkChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.title} {obj.version}"
+
+
+class FrameworkForm(forms.Form):
+    """The framework version a person's gaps are read against."""
+
+    framework = FrameworkChoiceField(
+        queryset=Framework.objects.none(), required=False, label=_("Framework version")
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["framework"].queryset = gap_frameworks()  # type: ignore[attr-defined]
+        self.fields["framework"].widget.attrs["class"] = "form-select form-select-sm js-autosubmit"
+
+    def chosen(self, default: Framework | None) -> Framework | None:
+        if self.is_valid() and self.cleaned_data.get("framework"):
+            return self.cleaned_data["framework"]  # type: ignore[no-any-return]
+        return default
+
+
+class GapFilterForm(FrameworkForm):
+    """Dashboard filters: framework version, role, sex and the measure the heat map shows."""
+
+    role = forms.ModelChoiceField(
+        queryset=Role.objects.none(), required=False, label=_("Role"), empty_label=_("All roles")
+    )
+    sex = forms.ChoiceField(
+        choices=[("", _("Women and men")), *Sex.choices], required=False, label=_("Sex")
+    )
+    measure = forms.ChoiceField(choices=MEASURES, required=False, label=_("Heat map shows"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Roles some role profile asks something of.
+        self.fields["role"].queryset = Role.objects.filter(  # type: ignore[attr-defined]
+            pk__in=RoleRequirement.objects.values("role_id")
+        ).order_by("name")
+        for name in ("role", "sex", "measure"):
+            self.fields[name].widget.attrs["class"] = "form-select form-select-sm"
+
+    def filters(self, default: Framework) -> GapFilters:
+        data = self.cleaned_data if self.is_valid() else {}
+        return GapFilters(
+            framework=data.get("framework") or default,
+            role=data.get("role"),
+            sex=data.get("sex") or "",
+        )
+
+    def chosen_measure(self) -> str:
+        value = self.cleaned_data.get("measure") if self.is_valid() else ""
+        return value or "share"
