@@ -168,3 +168,26 @@ def test_export_format_must_be_known(client, ministry, rated):
     assert client.get(reverse("gaps:unit_export", args=["MOE", "docx"])).status_code == 404
     client.force_login(ministry.users["teacher"])
     assert client.get(reverse("gaps:unit_export", args=["MOE", "csv"])).status_code == 403
+
+
+@pytest.mark.parametrize("code", ["MOE", "G1"])
+def test_dashboard_numbers_equal_export_gaps(client, ministry, rated, tmp_path, code):
+    """What the dashboard shows (its CSV) is what `export_gaps --level unit` writes."""
+    from django.core.management import call_command
+
+    page = {
+        (r["unit_code"], r["competency_code"]): r
+        for r in _csv(_export(client, ministry.users["central"], code, "csv"))
+    }
+    out = tmp_path / "gaps.csv"
+    call_command("export_gaps", "--level", "unit", "--unit", code, "-o", str(out))
+    with out.open(encoding="utf-8-sig") as handle:
+        command = {(r["unit_code"], r["competency_code"]): r for r in csv.DictReader(handle)}
+    assert page
+    for key, row in page.items():
+        assert key in command, key
+        for column in ("in_scope", "assessed", "meeting", "below", "unknown"):
+            assert row[column] == command[key][column], (key, column)
+        for column in ("mean_gap", "weighted_gap_index"):
+            if row[column]:
+                assert float(row[column]) == pytest.approx(float(command[key][column]), abs=1e-3)
