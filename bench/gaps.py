@@ -1,0 +1,684 @@
+"""Time the gap engine on a national-size ministry against a plain SQL reference.
+
+    .venv/bin/python bench/gaps.py --staff 1000000 --competencies 40 --runs 3 \\
+        --database-url postgres://postgres@127.0.0.1:5432/educap_bench_gaps --database-url sqlite
+
+For every database: a fresh, migrated database; `seed_demo --staff N --no-campaigns
+--no-framework` (timed, reported); then, written directly (INSERT … SELECT, not through
+services), a synthetic published framework of `--competencies` competencies with a role
+profile for every demo role requiring all of them, and a current level for 97 % of every
+person x competency (about 40 million at 1,000,000 staff). Evidence (ratings) is written only
+for the 10,000 people the incremental step touches, and their current levels are derived
+from it with `current_levels_refresh`, so the incremental step works on real evidence.
+
+Then, in one measuring process per database (medians over `--runs`):
+
+- `gaps_rebuild()` as shipped (peak RSS of this process; on PostgreSQL also the peak RSS of
+  the server backend and its parallel workers, sampled every 0.2 s);
+- the reference: the same subtree rollup as ONE `GROUP BY` over current levels x people x
+  resolved requirements x an ancestor (closure) table built from the materialised paths,
+  written with `CREATE TABLE … AS`;
+- the increment: 10,000 new Rating rows, then `current_levels_refresh` and `gaps_refresh`
+  for those people (timed apart and together), both for 10,000 random people (one rating
+  each) and for 250 people rated on all 40 competencies (a batch of whole submissions);
+- the dashboards: `unit_matrix` + `training_needs` for the ministry and for one district
+  (through the test client when the `gaps:unit` page exists).
+
+`--check-staff` (default 20,000) first builds a small ministry the same way and verifies that
+every rollup row of `gaps_rebuild()` equals the reference query's (own and subtree rows).
+A PostgreSQL database is dropped and created again, so its name must contain "bench";
+`--reuse` keeps one that already holds the data (for repeated measurements).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from seed_demo import fresh_database, machine, server_version  # noqa: E402
+
+BENCH_FRAMEWORK = "BENCH-GAPS"
+ANCESTORS = "bench_unit_ancestor"
+REFERENCE = "bench_reference_gap"
+SAMPLE = 10_000
+ASSESSED_PERCENT = 97
+LOG = sys.stderr
+
+
+# --- data (runs inside a worker process with Django set up) ----------------------------------
+
+
+def _hash_sql(person: str, item: str) -> str:
+    """A deterministic pseudo-random number per person x competency, the same in both databases."""
+    return f"((({person} * 7919 + {item} * 104729) %% 1000003) * 48271 %% 2147483647)"
+
+
+def _drop_indexes(table: str) -> list[str]:
+    """Drop every index but the primary key (unique constraints too); return how to rebuild."""
+    from django.db import connection
+
+    rebuild = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = %s::regclass AND contype = 'u'",
+                [table],
+            )
+            for name, definition in cursor.fetchall():
+                cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+                rebuild.append(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+            cursor.execute(
+                "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
+                "FROM pg_index i WHERE i.indrelid = %s::regclass AND NOT i.indisprimary",
+                [table],
+            )
+        else:
+            cursor.execute(
+                "SELECT quote(name), sql FROM sqlite_master WHERE type = 'index' "
+                "AND sql IS NOT NULL AND tbl_name = %s",
+                [table],
+            )
+        for name, definition in cursor.fetchall():
+            cursor.execute(f"DROP INDEX {name}")
+            rebuild.append(definition)
+    return rebuild
+
+
+def generate(*, competencies: int, seed: int) -> dict[str, Any]:
+    """Framework, profiles, current levels, evidence for the sample, ancestor table."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from educap.assessments.consolidation import current_levels_refresh
+    from educap.assessments.models import CurrentLevel, Rating
+    from educap.frameworks.models import (
+        Framework,
+        FrameworkItem,
+        FrameworkStatus,
+        ProficiencyScale,
+        Requirement,
+        RoleProfile,
+        ScaleLevel,
+    )
+    from educap.people.models import Role
+
+    started = time.perf_counter()
+    scale = ProficiencyScale.objects.get(code="default-5")
+    levels = {level.value: level for level in ScaleLevel.objects.filter(scale=scale)}
+    with transaction.atomic():
+        framework = Framework.objects.create(
+            code=BENCH_FRAMEWORK,
+            title="Synthetic benchmark framework",
+            status=FrameworkStatus.PUBLISHED,
+            scale=scale,
+            validity_months=36,
+            published_at=timezone.now(),
+        )
+        items = FrameworkItem.objects.bulk_create(
+            FrameworkItem(
+                framework=framework,
+                kind="competency",
+                code=f"BG-{k:02d}",
+                sequence=k,
+                statement=f"Benchmark competency {k}",
+            )
+            for k in range(1, competencies + 1)
+        )
+        for role in Role.objects.order_by("pk"):
+            profile = RoleProfile.objects.create(
+                framework=framework, code=f"bench-{role.code}", name=role.name, role=role
+            )
+            Requirement.objects.bulk_create(
+                Requirement(
+                    profile=profile,
+                    item=item,
+                    level=levels[1 + (role.pk * 7 + k * 3) % 4],
+                    weight=1 + (role.pk + k) % 4,
+                )
+                for k, item in enumerate(items, start=1)
+            )
+    print(f"  framework and profiles: {time.perf_counter() - started:.1f} s", file=LOG)
+
+    # Current levels: 97 % of person x competency, values 0-4, 60 % with a self rating.
+    started = time.perf_counter()
+    table = CurrentLevel._meta.db_table
+    h = _hash_sql("p.id", "i.sequence")
+    now = timezone.now().replace(microsecond=0)
+    rated, valid = now - dt.timedelta(days=200), now + dt.timedelta(days=900)
+    if connection.vendor == "sqlite":
+        rated_p: Any = rated.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
+        valid_p: Any = valid.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
+    else:
+        rated_p, valid_p = rated, valid
+    with transaction.atomic():
+        rebuild = _drop_indexes(table)
+        with connection.cursor() as cursor:
+            if connection.vendor == "sqlite":
+                cursor.execute("PRAGMA cache_size=-262144")
+            cursor.execute(
+                f"""
+                INSERT INTO {table} (person_id, item_id, value, source, rating_id, rated_at,
+                                     valid_until, self_value, supervisor_value)
+                SELECT person_id, item_id, value, 'supervisor', 0, %s, %s,
+                       CASE WHEN h / 500 %% 10 < 6 THEN
+                           CASE WHEN value < 4 THEN value + h / 5000 %% 2 ELSE value END END,
+                       value
+                FROM (SELECT p.id AS person_id, i.id AS item_id, {h} AS h,
+                             {h} / 100 %% 5 AS value
+                      FROM people_person p CROSS JOIN frameworks_frameworkitem i
+                      WHERE i.framework_id = %s) pairs
+                WHERE h %% 100 < {ASSESSED_PERCENT}
+                ORDER BY person_id, item_id
+                """,  # noqa: S608
+                [rated_p, valid_p, framework.pk],
+            )
+            if connection.vendor == "postgresql":
+                cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
+            for sql in rebuild:
+                cursor.execute(sql)
+    levels_seconds = time.perf_counter() - started
+    count = CurrentLevel.objects.count()
+    print(f"  {count:,} current levels: {levels_seconds:.1f} s", file=LOG)
+
+    # Evidence for the sample people (their levels are then derived from it).
+    started = time.perf_counter()
+    sample = sample_people(seed)
+    rating = Rating._meta.db_table
+    with connection.cursor() as cursor:
+        for source, column in (("supervisor", "supervisor_value"), ("self", "self_value")):
+            for start in range(0, len(sample), 2000):
+                chunk = sample[start : start + 2000]
+                marks = ", ".join(["%s"] * len(chunk))
+                cursor.execute(
+                    f"""
+                    INSERT INTO {rating} (person_id, item_id, source, value, rated_at,
+                                          comment, evidence)
+                    SELECT person_id, item_id, %s, {column}, rated_at, '', ''
+                    FROM {table} WHERE {column} IS NOT NULL AND person_id IN ({marks})
+                    """,  # noqa: S608
+                    [source, *chunk],
+                )
+    current_levels_refresh(person_ids=sample)
+    evidence = Rating.objects.count()
+    print(f"  {evidence:,} ratings for the sample: {time.perf_counter() - started:.1f} s", file=LOG)
+
+    started = time.perf_counter()
+    ancestors_build()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(f"  ancestor table, ANALYZE: {time.perf_counter() - started:.1f} s", file=LOG)
+    return {"current_levels": count, "ratings": evidence, "levels_seconds": levels_seconds}
+
+
+def sample_people(seed: int, size: int = SAMPLE) -> list[int]:
+    from educap.people.models import Person
+
+    ids = list(
+        Person.objects.filter(is_active=True, unit__isnull=False)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return sorted(random.Random(seed).sample(ids, min(size, len(ids))))
+
+
+def ancestors_build() -> None:
+    """(unit, ancestor) for every unit and each of its ancestors, itself included."""
+    from django.db import connection
+
+    from educap.org.models import OrgUnit
+
+    rows = [
+        (pk, int(part))
+        for pk, path in OrgUnit.objects.values_list("pk", "path").iterator(chunk_size=20_000)
+        for part in path.strip("/").split("/")
+        if part
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {ANCESTORS}")
+        cursor.execute(f"CREATE TABLE {ANCESTORS} (unit_id bigint NOT NULL, ancestor_id bigint NOT NULL)")  # fmt: skip  # noqa: E501
+        for start in range(0, len(rows), 50_000):
+            cursor.executemany(
+                f"INSERT INTO {ANCESTORS} (unit_id, ancestor_id) VALUES (%s, %s)",  # noqa: S608
+                rows[start : start + 50_000],
+            )
+        cursor.execute(f"CREATE INDEX {ANCESTORS}_unit ON {ANCESTORS} (unit_id, ancestor_id)")
+
+
+# --- the reference query ---------------------------------------------------------------------
+
+
+def reference_sql(*, own: bool = False) -> str:
+    """The subtree rollup as one GROUP BY (own=True: without the ancestor table)."""
+    met = "cl.value >= rr.required"
+    short = "cl.value < rr.required"
+    paired = "cl.self_value IS NOT NULL AND cl.supervisor_value IS NOT NULL"
+    unit = "p.unit_id" if own else "a.ancestor_id"
+    ancestors = "" if own else f"JOIN {ANCESTORS} a ON a.unit_id = p.unit_id"
+    return f"""
+        SELECT {unit} AS unit_id, rr.item_id, p.role_id, p.sex,
+               COUNT(*) AS in_scope,
+               COUNT(cl.value) AS assessed,
+               SUM(CASE WHEN {met} THEN 1 ELSE 0 END) AS meeting,
+               SUM(CASE WHEN {short} THEN 1 ELSE 0 END) AS below,
+               SUM(CASE WHEN {short} THEN rr.required - cl.value ELSE 0 END) AS gap_sum,
+               SUM(CASE WHEN {short} THEN rr.weight * (rr.required - cl.value) ELSE 0 END)
+                   AS weighted_gap_sum,
+               SUM(CASE WHEN cl.value IS NOT NULL THEN rr.weight * rr.required ELSE 0 END)
+                   AS weighted_required_sum,
+               SUM(CASE WHEN {paired} THEN 1 ELSE 0 END) AS calibration_pairs,
+               SUM(CASE WHEN {paired} THEN cl.self_value - cl.supervisor_value ELSE 0 END)
+                   AS calibration_sum
+        FROM people_person p
+        {ancestors}
+        JOIN gaps_rolerequirement rr ON rr.role_id = p.role_id
+        LEFT JOIN assessments_currentlevel cl ON cl.person_id = p.id AND cl.item_id = rr.item_id
+        WHERE p.is_active AND p.unit_id IS NOT NULL
+        GROUP BY {unit}, rr.item_id, p.role_id, p.sex
+    """  # noqa: S608
+
+
+def reference_run(table: str = REFERENCE, *, own: bool = False) -> int:
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(f"CREATE TABLE {table} AS {reference_sql(own=own)}")
+        cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608
+        return int(cursor.fetchone()[0])
+
+
+def compare(table: str, *, subtree: bool) -> tuple[int, int, int]:
+    """(engine rows, reference rows, rows in one but not the other)."""
+    from django.db import connection
+
+    from educap.gaps.engine import COUNTS, GAP_TABLE
+
+    cols = "unit_id, item_id, role_id, sex, " + ", ".join(COUNTS)
+    flag = "TRUE" if subtree else "FALSE"
+    if connection.vendor == "sqlite":
+        flag = "1" if subtree else "0"
+    engine = f"SELECT {cols} FROM {GAP_TABLE} WHERE subtree = {flag}"  # noqa: S608
+    reference = f"SELECT {cols} FROM {table}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM ({engine}) e")  # noqa: S608
+        engine_rows = cursor.fetchone()[0]
+        cursor.execute(f"SELECT COUNT(*) FROM ({reference}) r")  # noqa: S608
+        reference_rows = cursor.fetchone()[0]
+        cursor.execute(
+            f"SELECT COUNT(*) FROM (SELECT * FROM ({engine} EXCEPT {reference}) a "  # noqa: S608
+            f"UNION ALL SELECT * FROM ({reference} EXCEPT {engine}) b) d"
+        )
+        differing = cursor.fetchone()[0]
+    return engine_rows, reference_rows, differing
+
+
+# --- measuring -------------------------------------------------------------------------------
+
+
+class ServerMemory:
+    """Peak summed RSS of this connection's PostgreSQL backend and its parallel workers."""
+
+    def __init__(self) -> None:
+        from django.db import connection
+
+        self.enabled = connection.vendor == "postgresql"
+        self.peak_kib = 0
+        self._stop = threading.Event()
+        if self.enabled:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                self.pid = cursor.fetchone()[0]
+
+    @staticmethod
+    def _rss(pid: int | str) -> int:
+        try:
+            with open(f"/proc/{pid}/status", encoding="utf-8") as status:
+                for line in status:
+                    if line.startswith("VmRSS"):
+                        return int(line.split()[1])
+        except OSError:
+            pass
+        return 0
+
+    def _sample(self) -> None:
+        marker = f"parallel worker for PID {self.pid}".encode()
+        while not self._stop.wait(0.2):
+            total = self._rss(self.pid)
+            for entry in os.listdir("/proc"):
+                if entry.isdigit():
+                    try:
+                        with open(f"/proc/{entry}/cmdline", "rb") as cmd:
+                            if marker in cmd.read():
+                                total += self._rss(entry)
+                    except OSError:
+                        continue
+            self.peak_kib = max(self.peak_kib, total)
+
+    def __enter__(self) -> ServerMemory:
+        if self.enabled:
+            self._thread = threading.Thread(target=self._sample, daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            self._stop.set()
+            self._thread.join()
+
+
+def timed(function: Any, *args: Any, **kwargs: Any) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = function(*args, **kwargs)
+    return time.perf_counter() - started, result
+
+
+def peak_rss_mib() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def increment(people: list[int], per_person: int, rnd: random.Random) -> dict[str, float]:
+    """Insert new ratings (10,000 in all), then refresh levels and gaps for those people."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from educap.assessments.consolidation import current_levels_refresh
+    from educap.assessments.models import Rating, Source
+    from educap.frameworks.models import FrameworkItem
+    from educap.gaps.engine import gaps_refresh
+
+    items = list(
+        FrameworkItem.objects.filter(framework__code=BENCH_FRAMEWORK).values_list("pk", flat=True)
+    )
+    now = timezone.now()
+    ratings = []
+    for person in people:
+        for item in rnd.sample(items, per_person):
+            ratings.append(
+                Rating(
+                    person_id=person,
+                    item_id=item,
+                    source=Source.SUPERVISOR,
+                    value=rnd.randint(0, 4),
+                    rated_at=now,
+                )
+            )
+    insert, _ = timed(Rating.objects.bulk_create, ratings, batch_size=2000)
+    levels, _ = timed(current_levels_refresh, person_ids=people)
+    gaps, units = timed(gaps_refresh, person_ids=people)
+    del connection  # the refreshes commit on their own (autocommit outside atomic blocks)
+    return {"insert": insert, "levels": levels, "gaps": gaps, "units": units}
+
+
+def dashboards(repeat: int) -> dict[str, Any]:
+    from django.urls import NoReverseMatch, reverse
+
+    from educap.accounts.models import User
+    from educap.frameworks.models import Framework
+    from educap.gaps.selectors import GapFilters, training_needs, unit_matrix
+    from educap.org.models import OrgUnit
+
+    user = User.objects.get(username="central")
+    framework = Framework.objects.get(code=BENCH_FRAMEWORK)
+    root = OrgUnit.objects.get(parent__isnull=True)
+    governorate = OrgUnit.objects.filter(parent=root).order_by("code").first()
+    district = OrgUnit.objects.filter(parent=governorate).order_by("code").first()
+    assert district is not None
+    results: dict[str, Any] = {}
+    try:
+        reverse("gaps:unit", args=[root.code])
+        page = True
+    except NoReverseMatch:
+        page = False
+    for name, unit in (("national", root), ("district", district)):
+        filters = GapFilters(framework=framework)
+        timings = []
+        for _ in range(repeat + 1):  # the first is a warm-up
+            started = time.perf_counter()
+            matrix = unit_matrix(user=user, unit=unit, filters=filters)
+            training_needs(user=user, unit=unit, filters=filters)
+            timings.append((time.perf_counter() - started) * 1000)
+        results[f"selectors {name}"] = (statistics.median(timings[1:]), max(timings[1:]))
+        results[f"in scope {name}"] = matrix.total.in_scope
+        if page:
+            from django.test import Client
+
+            client = Client()
+            client.force_login(user)
+            url = reverse("gaps:unit", args=[unit.code])
+            pages = []
+            for _ in range(repeat + 1):
+                started = time.perf_counter()
+                response = client.get(url, {"framework": framework.pk})
+                pages.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200, (url, response.status_code)
+            results[f"page {name}"] = (statistics.median(pages[1:]), max(pages[1:]))
+    return results
+
+
+def measure(*, runs: int, seed: int, skip_reference: bool) -> dict[str, Any]:
+    from django.db import connection
+
+    from educap.assessments.signals import current_levels_changed
+    from educap.gaps.engine import gaps_rebuild
+
+    # Time the engine alone: no background job queued by the refresh.
+    current_levels_changed.disconnect(dispatch_uid="gaps-levels")
+    out: dict[str, Any] = {"vendor": connection.vendor}
+    rebuilds = []
+    server_peak = 0
+    for run in range(runs):
+        with ServerMemory() as server:
+            seconds, rows = timed(gaps_rebuild)
+        server_peak = max(server_peak, server.peak_kib)
+        rebuilds.append(seconds)
+        print(f"  rebuild {run + 1}: {seconds:.1f} s, {rows:,} rows", file=LOG, flush=True)
+    out.update(rebuild=rebuilds, rows=rows, rebuild_rss=peak_rss_mib())
+    out["rebuild_server_rss"] = server_peak / 1024
+    references = []
+    for run in range(0 if skip_reference else runs):
+        with ServerMemory() as server:
+            seconds, count = timed(reference_run)
+        references.append(seconds)
+        out["reference_server_rss"] = max(
+            out.get("reference_server_rss", 0), server.peak_kib / 1024
+        )
+        print(f"  reference {run + 1}: {seconds:.1f} s, {count:,} rows", file=LOG, flush=True)
+    out["reference"] = references
+    if references:
+        out["reference_rows"] = count
+        out["reference_differing"] = compare(REFERENCE, subtree=True)[2]
+    rnd = random.Random(seed)
+    sample = sample_people(seed)
+    for name, people, per in (
+        ("random", sample, 1),
+        ("batch", sorted(rnd.sample(sample, SAMPLE // 40)), 40),
+    ):
+        runs_ = [increment(people, per, rnd) for _ in range(runs)]
+        out[f"increment {name}"] = runs_
+        print(f"  increment {name}: {runs_}", file=LOG, flush=True)
+    out["dashboards"] = dashboards(repeat=7)
+    return out
+
+
+def check(*, seed: int) -> dict[str, Any]:
+    """The engine's rows equal the reference query's, own rows and subtree rows."""
+    from educap.gaps.engine import gaps_rebuild
+
+    gaps_rebuild()
+    reference_run(REFERENCE)
+    reference_run(REFERENCE + "_own", own=True)
+    subtree = compare(REFERENCE, subtree=True)
+    own = compare(REFERENCE + "_own", subtree=False)
+    return {"subtree": subtree, "own": own}
+
+
+def worker(args: argparse.Namespace) -> None:
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    django.setup()
+    if args.worker == "generate":
+        result = generate(competencies=args.competencies, seed=args.seed)
+    elif args.worker == "measure":
+        result = measure(runs=args.runs, seed=args.seed, skip_reference=args.skip_reference)
+    else:
+        result = check(seed=args.seed)
+    result["peak_rss"] = peak_rss_mib()
+    print(json.dumps(result))
+
+
+# --- orchestration ---------------------------------------------------------------------------
+
+
+def run_worker(kind: str, env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
+    command = [
+        sys.executable,
+        __file__,
+        "--worker",
+        kind,
+        "--runs",
+        str(args.runs),
+        "--seed",
+        str(args.seed),
+        "--competencies",
+        str(args.competencies),
+    ]
+    if args.skip_reference:
+        command.append("--skip-reference")
+    done = subprocess.run(command, env=env, cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True)  # noqa: S603
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def prepare(url: str, staff: int, args: argparse.Namespace, workdir: Path) -> dict[str, str]:
+    """A migrated database with the demo ministry and the synthetic data; returns env."""
+    if args.reuse and url.startswith("sqlite"):
+        url = url if url != "sqlite" else f"sqlite:///{workdir / 'bench.sqlite3'}"
+    database_url = url if args.reuse else fresh_database(url, workdir)
+    env = {**os.environ, "DATABASE_URL": database_url, "EDUCAP_DEBUG": "false"}
+    if args.reuse:
+        return env
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, cwd=ROOT, check=True)  # noqa: S603
+    started = time.perf_counter()
+    subprocess.run(  # noqa: S603
+        [*manage, "seed_demo", "--staff", str(staff), "--seed", str(args.seed), "--quiet",
+         "--no-campaigns", "--no-framework"],
+        env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    print(f"  seed_demo --staff {staff}: {time.perf_counter() - started:.1f} s", file=LOG)
+    started = time.perf_counter()
+    data = run_worker("generate", env, args)
+    print(
+        f"  synthetic data: {time.perf_counter() - started:.1f} s, "
+        f"{data['current_levels']:,} current levels",
+        file=LOG,
+        flush=True,
+    )
+    return env
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def report(name: str, staff: int, result: dict[str, Any], runs: int) -> None:
+    rebuild, reference = median(result["rebuild"]), median(result["reference"])
+    print(f"\n### {name}, {staff:,} staff ({result['rows']:,} rollup rows)\n")
+    print("| measure | median | min–max | target |")
+    print("| --- | ---: | --- | --- |")
+    print(
+        f"| reference: one GROUP BY with an ancestor table | {reference:.1f} s "
+        f"| {min(result['reference'], default=0):.1f}–{max(result['reference'], default=0):.1f} "
+        f"| |"
+    )
+    print(
+        f"| `gaps_rebuild()` | {rebuild:.1f} s | {min(result['rebuild']):.1f}–"
+        f"{max(result['rebuild']):.1f} | ≤ 1/3 of the reference |"
+    )
+    print(f"| rebuild ÷ reference | {rebuild / reference:.2f} | | ≤ 0.33 |")
+    for kind, label in (
+        ("random", "10,000 ratings for 10,000 random people"),
+        ("batch", "10,000 ratings: 250 people x 40 competencies"),
+    ):
+        rows = result[f"increment {kind}"]
+        for part, what in (("levels", "`current_levels_refresh`"), ("gaps", "`gaps_refresh`")):
+            values = [r[part] for r in rows]
+            print(
+                f"| {label}: {what} | {median(values):.2f} s "
+                f"| {min(values):.2f}–{max(values):.2f} | |"
+            )
+        both = [r["levels"] + r["gaps"] for r in rows]
+        print(f"| {label}: both | {median(both):.2f} s | {min(both):.2f}–{max(both):.2f} | < 2 s |")
+    for key, value in result["dashboards"].items():
+        if isinstance(value, list):
+            print(f"| dashboard {key} | {value[0]:.0f} ms | worst {value[1]:.0f} | < 150 ms |")
+    rss = result["rebuild_rss"]
+    server = result.get("rebuild_server_rss") or 0
+    print(f"| peak RSS, rebuild: Python process | {rss:.0f} MiB | | < 4 GB |")
+    if server:
+        print(f"| peak RSS, rebuild: server backend + parallel workers | {server:.0f} MiB | | < 4 GB |")  # fmt: skip  # noqa: E501
+    rows, differing = result.get("reference_rows", 0), result.get("reference_differing", "?")
+    print(f"\n({runs} runs each; reference rows {rows:,}; differing from the rebuild: {differing})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--staff", type=int, default=1_000_000)
+    parser.add_argument("--competencies", type=int, default=40)
+    parser.add_argument("--check-staff", type=int, default=20_000, help="0 skips the check")
+    parser.add_argument("--database-url", action="append")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--reuse", action="store_true", help="use the databases as they are")
+    parser.add_argument("--skip-reference", action="store_true")
+    parser.add_argument("--worker", choices=["generate", "measure", "check"], help=argparse.SUPPRESS)  # fmt: skip  # noqa: E501
+    args = parser.parse_args()
+    if args.worker:
+        worker(args)
+        return
+    urls = args.database_url or ["sqlite"]
+    print(f"machine: {machine()}")
+    print(f"date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
+    print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
+    with tempfile.TemporaryDirectory(prefix="educap-bench-") as tmp:
+        for url in urls:
+            name = server_version(url)
+            if args.check_staff:
+                print(f"{name}: correctness check at {args.check_staff:,} staff", file=LOG)
+                checking = argparse.Namespace(**{**vars(args), "reuse": False})
+                env = prepare(url, args.check_staff, checking, Path(tmp))
+                result = run_worker("check", env, args)
+                print(
+                    f"\n{name}, {args.check_staff:,} staff: engine vs reference rows "
+                    f"(engine, reference, differing): subtree {result['subtree']}, "
+                    f"own {result['own']}"
+                )
+                if result["subtree"][2] or result["own"][2]:
+                    sys.exit("the rebuild disagrees with the reference query")
+            print(f"{name}: {args.staff:,} staff", file=LOG)
+            env = prepare(url, args.staff, args, Path(tmp))
+            result = run_worker("measure", env, args)
+            report(name, args.staff, result, args.runs)
+            sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
