@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -64,6 +66,8 @@ if TYPE_CHECKING:
 
 LANGS = [code for code, _name in xlsform.LANGUAGES]
 FORM_KINDS = (AssignmentKind.SELF, AssignmentKind.SUPERVISOR, AssignmentKind.SURVEY)
+logger = logging.getLogger(__name__)
+
 BATCH = 5000
 # Imports rating more people than this refresh their current levels in the background.
 INLINE_REFRESH_LIMIT = 5000
@@ -663,9 +667,19 @@ def _store(
     result: ImportResult,
 ) -> None:
     now = timezone.now()
+    clock = time.perf_counter()
+
+    def lap(step: str) -> None:
+        nonlocal clock
+        logger.info("import %s: %s in %.1f s", result.file_name, step, time.perf_counter() - clock)
+        clock = time.perf_counter()
+
     submission_ids = _store_submissions(campaign, rows, now, result.file_name)
+    lap("submissions stored")
     _store_ratings(campaign, lookups, rows, submission_ids)
+    lap("ratings stored")
     _store_survey(lookups, rows, submission_ids, now)
+    lap("survey answers stored")
     assignment_ids = sorted(
         {r.rating_assignment_id for r in rows if r.rating_assignment_id}
         | {r.survey_assignment_id for r in rows if r.survey_assignment_id}
@@ -674,6 +688,7 @@ def _store(
         RaterAssignment.objects.filter(pk__in=assignment_ids[start : start + BATCH]).exclude(
             status=AssignmentStatus.SUBMITTED
         ).update(status=AssignmentStatus.SUBMITTED, submitted_at=now)
+    lap("assignments marked submitted")
     rated = sorted({r.person_id for r in rows if any(v is not None for v in r.values)})
     if len(rated) > INLINE_REFRESH_LIMIT:
         # A national upload: the worker derives the current levels after the commit, so
@@ -685,6 +700,7 @@ def _store(
         result.levels_deferred = len(rated)
     else:
         current_levels_refresh(person_ids=rated)
+    lap("current levels refreshed or queued")
     audit_record(
         actor=actor,
         action=AuditAction.IMPORT,

@@ -55,8 +55,9 @@ class Rating(models.Model):
 
     A fact table (tens of millions of rows at national scale, loaded with COPY): the
     foreign keys are checked by the services that write it, not by database triggers,
-    and Django's PROTECT still guards deletes of people and competencies. Only the two
-    composite indexes below are kept: every extra index slows each bulk load.
+    and Django's PROTECT still guards deletes of people and competencies. Only the
+    (person, competency) index is kept: each extra index adds about a quarter to a
+    bulk load (bench/RESULTS.md).
     """
 
     person = models.ForeignKey(
@@ -122,7 +123,6 @@ class Rating(models.Model):
         verbose_name_plural = _("ratings")
         indexes = [
             models.Index(fields=["person", "item", "rated_at"], name="rating_person_item_idx"),
-            models.Index(fields=["campaign", "source"], name="rating_campaign_idx"),
         ]
 
     def __str__(self) -> str:
