@@ -320,8 +320,9 @@ def survey_response_save(
     or text. An empty value clears the answer. Every problem is reported at once, keyed
     `q<question id>`.
     """
+    # Lock the assignment row only: PostgreSQL cannot lock the nullable side of the join.
     assignment = (
-        RaterAssignment.objects.select_for_update()
+        RaterAssignment.objects.select_for_update(of=("self",))
         .select_related("campaign__survey")
         .get(pk=assignment.pk)
     )
