@@ -23,6 +23,8 @@ from educap.org.models import OrgUnit
 from educap.people.models import Person
 
 BATCH = 2000
+# Refreshing more than this share of all units is done as a rebuild.
+REBUILD_SHARE = 0.5
 COUNTS = (
     "in_scope",
     "assessed",
@@ -266,6 +268,11 @@ def gaps_refresh(*, person_ids: Iterable[int] = (), unit_ids: Iterable[int] = ()
             )
         )
     touched = {int(pk) for path in paths for pk in path.strip("/").split("/") if pk}
+    if len(touched) > REBUILD_SHARE * OrgUnit.objects.count():
+        # Most of the tree is touched: one rebuild is cheaper than refreshing it in pieces,
+        # and gives the same rows.
+        gaps_rebuild(materialise=False)
+        return len(touched)
     depth_of: dict[int, int] = {}
     for start in range(0, len(ordered := sorted(touched)), BATCH):
         depth_of.update(

@@ -201,3 +201,17 @@ def check_world(data) -> None:
     incremental = stored()
     gaps_rebuild()
     assert stored() == incremental
+
+
+def test_refreshing_most_of_the_tree_is_a_rebuild(ministry, monkeypatch):
+    from educap.gaps import engine
+
+    calls = []
+    monkeypatch.setattr(engine, "REBUILD_SHARE", 0.5)
+    monkeypatch.setattr(engine, "gaps_rebuild", lambda **kw: calls.append(kw))
+    everyone = list(Person.objects.values_list("pk", flat=True))
+    engine.gaps_refresh(person_ids=everyone)
+    assert calls == [{"materialise": False}]
+    calls.clear()
+    engine.gaps_refresh(person_ids=everyone[:1])
+    assert calls == []
