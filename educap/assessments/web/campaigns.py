@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,6 +17,7 @@ from educap.assessments import selectors, services
 from educap.assessments.models import Campaign, CampaignStatus
 from educap.assessments.web.forms import LANGS, CampaignForm
 from educap.core.pagination import paginate
+from educap.core.web import add_errors_to_form
 from educap.org.selectors import unit_get
 
 TARGETS = ("target_units", "target_roles", "target_people")
@@ -34,14 +34,6 @@ def optional_url(name: str, *args: Any) -> str | None:
 def _require_manager(request: HttpRequest) -> None:
     if not services.campaign_manage_allowed(user=request.user):  # type: ignore[arg-type]
         raise PermissionDenied
-
-
-def _apply_errors(form: forms.Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @login_required
@@ -99,7 +91,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
                 **data,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_errors_to_form(form, exc)
         else:
             messages.success(request, _("Campaign %(code)s created.") % {"code": campaign.code})
             return redirect("assessments:campaign_detail", code=campaign.code)
@@ -127,7 +119,7 @@ def campaign_edit(request: HttpRequest, code: str) -> HttpResponse:
                 **data,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_errors_to_form(form, exc)
         else:
             messages.success(request, _("Changes saved."))
             return redirect("assessments:campaign_detail", code=campaign.code)

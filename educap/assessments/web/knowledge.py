@@ -33,7 +33,8 @@ from educap.assessments.models import AssignmentKind, Rating, Source, TestItem, 
 from educap.assessments.selectors import assignment_competencies, assignment_get
 from educap.assessments.services import campaign_manage_allowed
 from educap.core.pagination import paginate
-from educap.core.uploads import stage_upload, staged_upload
+from educap.core.uploads import stage_upload
+from educap.core.web import claim_confirmed_upload
 from educap.frameworks.models import FrameworkItem, ItemKind, ScaleLevel
 
 SALT = "educap.assessments.itembank"  # namespaces the signature, not a secret
@@ -127,18 +128,14 @@ def itembank_import(request: HttpRequest) -> HttpResponse:
 
 
 def _confirm(request: HttpRequest) -> HttpResponse:
-    staged = staged_upload(token=request.POST["token"], user_id=request.user.pk, salt=SALT)
-    if staged is None:
-        messages.error(request, _("This preview has expired. Upload the file again."))
-        return redirect("assessments:itembank_import")
-    if request.POST.get("action") == "cancel":
-        staged.discard()
-        messages.info(request, _("Import cancelled. Nothing was changed."))
-        return redirect("assessments:itembank_list")
-    claimed = staged.claim()
-    if claimed is None:
-        messages.error(request, _("This preview has expired. Upload the file again."))
-        return redirect("assessments:itembank_import")
+    claimed = claim_confirmed_upload(
+        request,
+        salt=SALT,
+        upload_again="assessments:itembank_import",
+        after_cancel="assessments:itembank_list",
+    )
+    if isinstance(claimed, HttpResponse):
+        return claimed
     try:
         problems, plan = _plan(claimed.read(), _fmt(claimed.name))
         if problems:

@@ -15,7 +15,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from educap.core.uploads import stage_upload, staged_upload
+from educap.core.uploads import stage_upload
+from educap.core.web import claim_confirmed_upload
 from educap.frameworks.importing import (
     framework_import_allowed,
     framework_import_apply,
@@ -91,18 +92,11 @@ def framework_import(request: HttpRequest) -> HttpResponse:
 
 
 def _confirm(request: HttpRequest) -> HttpResponse:
-    staged = staged_upload(token=request.POST["token"], user_id=request.user.pk, salt=SALT)
-    if staged is None:
-        messages.error(request, _("This preview has expired. Upload the file again."))
-        return redirect("frameworks:import")
-    if request.POST.get("action") == "cancel":
-        staged.discard()
-        messages.info(request, _("Import cancelled. Nothing was changed."))
-        return redirect("frameworks:import")
-    claimed = staged.claim()
-    if claimed is None:
-        messages.error(request, _("This preview has expired. Upload the file again."))
-        return redirect("frameworks:import")
+    claimed = claim_confirmed_upload(
+        request, salt=SALT, upload_again="frameworks:import", after_cancel="frameworks:import"
+    )
+    if isinstance(claimed, HttpResponse):
+        return claimed
     staged, extra = claimed, claimed.extra
     problems, plan = _plan(request, staged.read(), extra["format"], extra["code"], extra["version"])
     if problems or plan is None:

@@ -1,4 +1,3 @@
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -9,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from educap.accounts.scope import scope_for
 from educap.core.pagination import paginate
+from educap.core.web import add_errors_to_form
 from educap.people import services
 from educap.people.selectors import assignment_list, person_get, person_list
 from educap.people.web.forms import NewPersonForm, PersonFilterForm, PersonForm
@@ -38,14 +38,6 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _apply_errors(form: forms.Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 @login_required
 def person_add(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
@@ -66,7 +58,7 @@ def person_add(request: HttpRequest) -> HttpResponse:
         except PermissionDenied:
             form.add_error("unit", _("This unit is outside what you manage."))
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_errors_to_form(form, exc)
         else:
             messages.success(request, _("%(name)s is registered.") % {"name": person.full_name})
             return redirect("people:detail", pk=person.pk)
@@ -84,7 +76,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.person_update(actor=request.user, person=person, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_errors_to_form(form, exc)
         else:
             messages.success(request, _("Changes saved."))
             return redirect("people:detail", pk=person.pk)
