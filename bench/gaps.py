@@ -649,6 +649,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--reuse", action="store_true", help="use the databases as they are")
     parser.add_argument("--skip-reference", action="store_true")
+    parser.add_argument(
+        "--prepare-only", action="store_true", help="build the data, measure nothing"
+    )
     parser.add_argument("--worker", choices=["generate", "measure", "check"], help=argparse.SUPPRESS)  # fmt: skip  # noqa: E501
     args = parser.parse_args()
     if args.worker:
@@ -675,6 +678,8 @@ def main() -> None:
                     sys.exit("the rebuild disagrees with the reference query")
             print(f"{name}: {args.staff:,} staff", file=LOG)
             env = prepare(url, args.staff, args, Path(tmp))
+            if args.prepare_only:
+                continue
             result = run_worker("measure", env, args)
             report(name, args.staff, result, args.runs)
             sys.stdout.flush()

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "educap.frameworks",
     "educap.assessments",
     "educap.gaps",
+    "educap.training",
 ]
 
 MIDDLEWARE = [

@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("educap.frameworks.api.urls")),
     path("", include("educap.assessments.api.urls")),
     path("", include("educap.gaps.api.urls")),
+    path("", include("educap.training.api.urls")),
 ]
 
 urlpatterns = [
@@ -24,6 +25,9 @@ urlpatterns = [
     path("frameworks/", include("educap.frameworks.web.urls")),
     path("assessments/", include("educap.assessments.web.urls")),
     path("gaps/", include("educap.gaps.web.urls")),
+    path("training/", include("educap.training.web.urls")),
+    path("xapi/", include("educap.training.xapi_urls")),
+    path("", include("educap.training.public_urls")),
     path("ims/case/v1p1/", include("educap.frameworks.case_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

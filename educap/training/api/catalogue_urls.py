@@ -1,0 +1,5 @@
+"""API: catalogue (included by educap.training.api.urls)."""
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []

@@ -1,0 +1,1 @@
+"""Reads for training, scoped by the caller's grants; one module per area."""

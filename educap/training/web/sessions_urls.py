@@ -1,0 +1,5 @@
+"""Web pages: sessions (included by educap.training.web.urls)."""
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []
