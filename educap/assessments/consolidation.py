@@ -14,19 +14,24 @@ give identical results.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from educap.assessments.models import CurrentLevel, Rating, Source
+from educap.assessments.models import CurrentLevel, CurrentLevelChange, Rating, Source
 from educap.assessments.signals import current_levels_changed
 from educap.frameworks.models import Framework
 
 BATCH = 2000
 PG_BATCH = 50_000
+# Refreshes of up to this many levels log their changes for the gap engine's deltas;
+# a person counts as this many levels (a typical framework's competencies).
+LOG_LIMIT = 50_000
+LOG_ITEMS_PER_PERSON = 40
 NO_TIER = 99
 
 
@@ -131,7 +136,7 @@ def _select_sql(rule: Rule, person_filter: str) -> str:
     """  # noqa: S608
 
 
-def _insert(rule: Rule, person_filter: str, params: Sequence[int | list[int]]) -> None:
+def _insert(rule: Rule, person_filter: str, params: Sequence[Any]) -> None:
     table = CurrentLevel._meta.db_table
     sql = (
         f"INSERT INTO {table} (person_id, item_id, value, source, rating_id, rated_at, "
@@ -149,28 +154,77 @@ def _now_param() -> dt.datetime | str:
     return now
 
 
-def current_levels_refresh(*, person_ids: Iterable[int], rule: Rule | None = None) -> int:
-    """Recompute the current levels of these people from their evidence. Returns how many."""
-    rule = rule or current_rule()
-    ids = sorted(set(person_ids))
+def _filters(
+    ids: Sequence[int], pairs: Sequence[tuple[int, int]]
+) -> Iterator[tuple[str, list[Any]]]:
+    """Batches of people (or of person x competency pairs) as a WHERE fragment with
+    `{person}`/`{item}` placeholders for the columns, and its parameters."""
     if connection.vendor == "postgresql":
         # One array parameter per statement: big batches without a parameter per id.
-        table = CurrentLevel._meta.db_table
         for start in range(0, len(ids), PG_BATCH):
-            chunk = ids[start : start + PG_BATCH]
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(f"DELETE FROM {table} WHERE person_id = ANY(%s)", [chunk])  # noqa: S608
-                _insert(rule, "AND r.person_id = ANY(%s)", [chunk])
-    else:
-        for start in range(0, len(ids), BATCH):
-            chunk = ids[start : start + BATCH]
-            marks = ", ".join(["%s"] * len(chunk))
-            with transaction.atomic():
-                CurrentLevel.objects.filter(person_id__in=chunk).delete()
-                _insert(rule, f"AND r.person_id IN ({marks})", chunk)
-    if ids:
-        current_levels_changed.send(sender=CurrentLevel, person_ids=ids)
-    return len(ids)
+            yield "AND {person} = ANY(%s)", [ids[start : start + PG_BATCH]]
+        for start in range(0, len(pairs), PG_BATCH):
+            chunk = pairs[start : start + PG_BATCH]
+            yield (
+                "AND ({person}, {item}) IN (SELECT * FROM unnest(%s::bigint[], %s::bigint[]))",
+                [[p for p, _ in chunk], [i for _, i in chunk]],
+            )
+        return
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
+        yield f"AND {{person}} IN ({', '.join(['%s'] * len(chunk))})", list(chunk)
+    for start in range(0, len(pairs), BATCH // 2):
+        chunk = pairs[start : start + BATCH // 2]
+        values = ", ".join(["(%s, %s)"] * len(chunk))
+        yield (
+            f"AND ({{person}}, {{item}}) IN (VALUES {values})",
+            [v for pair in chunk for v in pair],
+        )
+
+
+def _log_changes(where: str, params: Sequence[Any], sign: int) -> None:
+    """Copy the current levels matched by `where` into the change feed with `sign`."""
+    table = CurrentLevel._meta.db_table
+    log = CurrentLevelChange._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {log} (person_id, item_id, value, self_value, supervisor_value, sign) "  # noqa: S608
+            f"SELECT person_id, item_id, value, self_value, supervisor_value, {int(sign)} "
+            f"FROM {table} WHERE TRUE {where}",
+            params,
+        )
+
+
+def current_levels_refresh(
+    *,
+    person_ids: Iterable[int] = (),
+    pairs: Iterable[tuple[int, int]] = (),
+    rule: Rule | None = None,
+) -> int:
+    """Recompute the current levels of these people (every competency) and of these
+    person x competency pairs from their evidence. Returns how many people.
+
+    A refresh of up to `LOG_LIMIT` levels also writes its changes to the change feed, so
+    the gap rollups follow by deltas; a bigger one is announced by people only."""
+    rule = rule or current_rule()
+    ids = sorted(set(person_ids))
+    whole = set(ids)
+    pair_list = sorted({(p, i) for p, i in pairs if p not in whole})
+    logged = len(ids) * LOG_ITEMS_PER_PERSON + len(pair_list) <= LOG_LIMIT
+    table = CurrentLevel._meta.db_table
+    for where, params in _filters(ids, pair_list):
+        current = where.format(person="person_id", item="item_id")
+        with transaction.atomic(), connection.cursor() as cursor:
+            if logged:
+                _log_changes(current, params, -1)
+            cursor.execute(f"DELETE FROM {table} WHERE TRUE {current}", params)  # noqa: S608
+            _insert(rule, where.format(person="r.person_id", item="r.item_id"), params)
+            if logged:
+                _log_changes(current, params, 1)
+    people = sorted({*ids, *(p for p, _ in pair_list)})
+    if people:
+        current_levels_changed.send(sender=CurrentLevel, person_ids=people, logged=logged)
+    return len(people)
 
 
 def current_levels_rebuild(*, rule: Rule | None = None) -> int:
@@ -179,7 +233,7 @@ def current_levels_rebuild(*, rule: Rule | None = None) -> int:
     with transaction.atomic():
         CurrentLevel.objects.all().delete()
         _insert(rule, "", [])
-    current_levels_changed.send(sender=CurrentLevel, person_ids=None)
+    current_levels_changed.send(sender=CurrentLevel, person_ids=None, logged=False)
     return CurrentLevel.objects.count()
 
 

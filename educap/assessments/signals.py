@@ -3,5 +3,6 @@
 from django.dispatch import Signal
 
 # Sent after current levels were recomputed; `person_ids` is the list of people concerned,
-# or None after a full rebuild.
+# or None after a full rebuild; `logged` tells whether every change is in the change feed
+# (CurrentLevelChange), so that consumers can apply deltas instead of recomputing.
 current_levels_changed = Signal()

@@ -19,7 +19,7 @@ from django.db.models import QuerySet, Sum
 from educap.assessments.models import CurrentLevel
 from educap.gaps.engine import COUNTS
 from educap.gaps.io.gaps_csv import PersonGapRow, UnitGapRow, round_ratio
-from educap.gaps.models import RoleRequirement, UnitGap
+from educap.gaps.models import SUBTREE_SCOPES, RoleRequirement, UnitGap
 from educap.gaps.selectors import (
     GapErrorCode,
     GapStats,
@@ -117,7 +117,7 @@ def unit_export_rows(
         hide = small_cells_hidden(user=user, unit=unit)
     threshold = settings.EDUCAP_SMALL_CELL_THRESHOLD
     order = {item.pk: n for n, item in enumerate(framework_competencies(framework=framework))}
-    rows = UnitGap.objects.filter(subtree=True, item__framework=framework)
+    rows = UnitGap.objects.filter(scope__in=SUBTREE_SCOPES, item__framework=framework)
     if unit is not None:
         rows = rows.filter(unit__path__startswith=unit.path)
     sums = (

@@ -34,11 +34,25 @@ class RoleRequirement(models.Model):
         return f"{self.role_id}/{self.item_id} ≥ {self.required}"
 
 
-class UnitGap(models.Model):
-    """Counts for one org unit x competency x role x sex.
+class Scope(models.IntegerChoices):
+    """Which staff a rollup row counts. A unit without child units stores one set of rows
+    (`BOTH`): its own staff are its whole subtree."""
 
-    `subtree=False` rows count the staff posted in the unit itself; `subtree=True` rows
-    count the unit and everything below it. Dashboards sum these over roles and sexes.
+    OWN = 1, _("staff posted in the unit")
+    SUBTREE = 2, _("the unit and everything below it")
+    BOTH = 3, _("the unit, which has no units below it")
+
+
+OWN_SCOPES = (Scope.OWN, Scope.BOTH)
+SUBTREE_SCOPES = (Scope.SUBTREE, Scope.BOTH)
+
+
+class UnitGap(models.Model):
+    """Counts for one org unit x competency x role x sex in one `Scope`.
+
+    Dashboards sum these over roles and sexes. Counts are plain integers: the engine adds
+    signed deltas, and a row that is about to be recomputed may pass through a transient
+    value (see engine.gaps_apply_changes).
     """
 
     unit = models.ForeignKey(
@@ -49,17 +63,17 @@ class UnitGap(models.Model):
     )
     role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     sex = models.CharField(max_length=1)
-    subtree = models.BooleanField()
-    in_scope = models.PositiveIntegerField()
-    assessed = models.PositiveIntegerField()
-    meeting = models.PositiveIntegerField()
-    below = models.PositiveIntegerField()
+    scope = models.PositiveSmallIntegerField(choices=Scope.choices)
+    in_scope = models.IntegerField()
+    assessed = models.IntegerField()
+    meeting = models.IntegerField()
+    below = models.IntegerField()
     # Sums over assessed people: gap, weight x gap, weight x required.
-    gap_sum = models.PositiveIntegerField()
-    weighted_gap_sum = models.PositiveIntegerField()
-    weighted_required_sum = models.PositiveIntegerField()
+    gap_sum = models.IntegerField()
+    weighted_gap_sum = models.IntegerField()
+    weighted_required_sum = models.IntegerField()
     # People with both a valid self and supervisor rating, and the sum of (self - supervisor).
-    calibration_pairs = models.PositiveIntegerField()
+    calibration_pairs = models.IntegerField()
     calibration_sum = models.IntegerField()
 
     class Meta:
@@ -67,12 +81,12 @@ class UnitGap(models.Model):
         verbose_name_plural = _("unit gap rollups")
         constraints = [
             models.UniqueConstraint(
-                fields=["subtree", "unit", "item", "role", "sex"], name="unit_gap_unique"
+                fields=["unit", "scope", "item", "role", "sex"], name="unit_gap_unique"
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.unit_id}/{self.item_id}/{self.role_id}/{self.sex}"
+        return f"{self.unit_id}/{self.item_id}/{self.role_id}/{self.sex}/{self.scope}"
 
     @property
     def unknown(self) -> int:

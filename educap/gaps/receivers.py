@@ -11,7 +11,7 @@ from typing import Any
 from django.db import transaction
 
 from educap.frameworks.models import Framework, FrameworkStatus
-from educap.gaps.tasks import rebuild_gaps, refresh_gaps
+from educap.gaps.tasks import apply_gap_changes, rebuild_gaps, refresh_gaps
 
 # Above this many people a refresh costs about as much as a rebuild, and its argument
 # list would bloat the task queue: rebuild instead.
@@ -30,8 +30,15 @@ def _refresh_on_commit(person_ids: Iterable[int] | None, unit_ids: Iterable[int]
         transaction.on_commit(lambda: refresh_gaps.enqueue(people, units))
 
 
-def on_current_levels_changed(sender: Any, person_ids: list[int] | None, **kwargs: Any) -> None:
-    # A rebuild of every current level (person_ids None) rebuilds every rollup.
+def on_current_levels_changed(
+    sender: Any, person_ids: list[int] | None, logged: bool = False, **kwargs: Any
+) -> None:
+    # Logged changes are applied as deltas from the change feed; a big unlogged refresh
+    # recomputes the people's units; a rebuild of every current level (person_ids None)
+    # rebuilds every rollup.
+    if logged:
+        transaction.on_commit(lambda: apply_gap_changes.enqueue())
+        return
     _refresh_on_commit(person_ids)
 
 

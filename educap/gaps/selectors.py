@@ -25,7 +25,7 @@ from educap.frameworks.models import (
     ScaleLevel,
 )
 from educap.gaps.engine import COUNTS
-from educap.gaps.models import RoleRequirement, UnitGap
+from educap.gaps.models import OWN_SCOPES, SUBTREE_SCOPES, RoleRequirement, UnitGap
 from educap.org.models import OrgUnit
 from educap.people.models import Person, Role, Vacancy
 
@@ -204,7 +204,7 @@ def unit_matrix(*, user: User | AnonymousUser, unit: OrgUnit, filters: GapFilter
     competencies = framework_competencies(framework=filters.framework)
     children = list(OrgUnit.objects.filter(parent=unit).select_related("level").order_by("name"))
     rows = UnitGap.objects.filter(
-        filters.q(), subtree=True, unit_id__in=[unit.pk] + [c.pk for c in children]
+        filters.q(), scope__in=SUBTREE_SCOPES, unit_id__in=[unit.pk] + [c.pk for c in children]
     )
     cells: dict[int, dict[int, GapStats]] = defaultdict(lambda: defaultdict(GapStats))
     for row in _sums(rows, "unit_id", "item_id"):
@@ -248,7 +248,7 @@ def training_needs(
 ) -> list[Need]:
     """The training-needs analysis of a unit subtree: competencies ranked by priority."""
     _require_visible(user, unit)
-    rows = UnitGap.objects.filter(filters.q(), subtree=True, unit=unit)
+    rows = UnitGap.objects.filter(filters.q(), scope__in=SUBTREE_SCOPES, unit=unit)
     by_item: dict[int, GapStats] = defaultdict(GapStats)
     split: dict[int, dict[tuple[int, str], int]] = defaultdict(dict)
     for row in _sums(rows, "item_id", "role_id", "sex"):
@@ -297,7 +297,7 @@ def recruitment_needs(
     needs: list[RecruitmentNeed] = []
     if pairs:
         rows = UnitGap.objects.filter(
-            subtree=False,
+            scope__in=OWN_SCOPES,
             unit__path__startswith=unit.path,
             item_id__in={i for _, i in pairs},
             role_id__in={r for r, _ in pairs},
@@ -483,7 +483,7 @@ def unit_headcount(*, user: User | AnonymousUser, unit: OrgUnit, filters: GapFil
     sexes of that number counts each person once."""
     _require_visible(user, unit)
     rows = (
-        UnitGap.objects.filter(filters.q(), subtree=True, unit=unit)
+        UnitGap.objects.filter(filters.q(), scope__in=SUBTREE_SCOPES, unit=unit)
         .values("role_id", "sex")
         .annotate(people=Max("in_scope"))
         .order_by()

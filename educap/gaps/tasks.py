@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from educap.gaps.engine import gaps_rebuild, gaps_refresh
+from educap.gaps.engine import gaps_apply_changes, gaps_rebuild, gaps_refresh
 
 
 @task()
@@ -15,3 +15,8 @@ def refresh_gaps(person_ids: list[int], unit_ids: list[int]) -> int:
 @task()
 def rebuild_gaps() -> int:
     return gaps_rebuild()
+
+
+@task()
+def apply_gap_changes() -> int:
+    return gaps_apply_changes()

@@ -18,6 +18,7 @@ from educap.assessments.models.knowledge import (
 )
 from educap.assessments.models.ratings import (
     CurrentLevel,
+    CurrentLevelChange,
     DraftRating,
     Rating,
     Source,
@@ -39,6 +40,7 @@ __all__ = [
     "Campaign",
     "CampaignStatus",
     "CurrentLevel",
+    "CurrentLevelChange",
     "CutScore",
     "DraftRating",
     "PeerChooser",

@@ -207,3 +207,27 @@ class CurrentLevel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id}/{self.item_id}: {self.value}"
+
+
+class CurrentLevelChange(models.Model):
+    """The feed of current-level changes that the gap engine applies as deltas.
+
+    A small refresh writes each changed row twice, in the same transaction as the change:
+    the row as it was (sign -1) and as it is now (+1); a missing row writes nothing. The
+    consumer (educap.gaps.engine.gaps_apply_changes) adds the signed contributions to its
+    rollups and deletes what it applied; a rebuild of the rollups discards the feed.
+    """
+
+    person_id = models.BigIntegerField()
+    item_id = models.BigIntegerField()
+    value = models.PositiveSmallIntegerField()
+    self_value = models.PositiveSmallIntegerField(null=True)
+    supervisor_value = models.PositiveSmallIntegerField(null=True)
+    sign = models.SmallIntegerField()
+
+    class Meta:
+        verbose_name = _("current level change")
+        verbose_name_plural = _("current level changes")
+
+    def __str__(self) -> str:
+        return f"{self.sign:+d} {self.person_id}/{self.item_id}={self.value}"

@@ -22,8 +22,9 @@ from educap.frameworks.models import (
     Requirement,
     RoleProfile,
 )
-from educap.gaps.engine import COUNTS, gaps_rebuild, gaps_refresh
-from educap.gaps.models import UnitGap
+from educap.assessments.consolidation import _log_changes
+from educap.gaps.engine import COUNTS, gaps_apply_changes, gaps_rebuild, gaps_refresh
+from educap.gaps.models import Scope, UnitGap
 from educap.org.models import OrgUnit
 from educap.org.services import orgunit_move
 from educap.people.models import Person, Role
@@ -70,10 +71,20 @@ def oracle() -> dict[tuple[int, int, int, str, bool], tuple[int, ...]]:
 
 
 def stored() -> dict[tuple[int, int, int, str, bool], tuple[int, ...]]:
-    return {
-        (g.unit_id, g.item_id, g.role_id, g.sex, g.subtree): tuple(getattr(g, c) for c in COUNTS)
-        for g in UnitGap.objects.all()
-    }
+    """The rollups as own (False) and subtree (True) rows; a BOTH row is both."""
+    out = {}
+    parents = set(OrgUnit.objects.values_list("parent_id", flat=True))
+    for g in UnitGap.objects.all():
+        counts = tuple(getattr(g, c) for c in COUNTS)
+        # A unit with children never stores BOTH; a unit without never stores OWN/SUBTREE.
+        assert (g.scope == Scope.BOTH) == (g.unit_id not in parents), g
+        for subtree in {Scope.OWN: [False], Scope.SUBTREE: [True], Scope.BOTH: [False, True]}[
+            g.scope
+        ]:
+            key = (g.unit_id, g.item_id, g.role_id, g.sex, subtree)
+            assert key not in out, key
+            out[key] = counts
+    return out
 
 
 def build_world(data) -> dict:
@@ -177,12 +188,29 @@ def check_world(data) -> None:
 
     people, units, items = world["people"], world["units"], world["items"]
     for _ in range(data.draw(st.integers(1, 4), label="changes")):
-        change = data.draw(st.sampled_from(["level", "move person", "move unit"]), label="kind")
+        change = data.draw(
+            st.sampled_from(["level", "logged levels", "move person", "move unit"]), label="kind"
+        )
         if change == "level" and people:
             person = data.draw(st.sampled_from(people), label="who")
             item = data.draw(st.sampled_from(items), label="what")
             set_level(person, item, data.draw(st.none() | st.integers(0, 4), label="to"))
             gaps_refresh(person_ids=[person.pk])
+        elif change == "logged levels" and people:
+            # Through the change feed, as the consolidation writes it: deltas only.
+            for _ in range(data.draw(st.integers(1, 3), label="how many")):
+                person = data.draw(st.sampled_from(people), label="who")
+                item = data.draw(st.sampled_from(items), label="what")
+                where, params = "AND person_id = %s AND item_id = %s", [person.pk, item.pk]
+                _log_changes(where, params, -1)
+                set_level(
+                    person,
+                    item,
+                    data.draw(st.none() | st.integers(0, 4), label="to"),
+                    data.draw(st.none() | st.integers(0, 4), label="self to"),
+                )
+                _log_changes(where, params, 1)
+            gaps_apply_changes()
         elif change == "move person" and people:
             person = data.draw(st.sampled_from(people), label="who moves")
             old_unit = person.unit_id

@@ -21,7 +21,7 @@ from educap.frameworks.services import (
     requirement_set,
 )
 from educap.gaps.engine import gaps_rebuild
-from educap.gaps.models import UnitGap
+from educap.gaps.models import SUBTREE_SCOPES, UnitGap
 from educap.org.importing import orgunit_import_apply, orgunit_import_plan
 from educap.org.io.records import UnitRecord
 from educap.org.services import orgunit_close, orgunit_move
@@ -61,7 +61,7 @@ def rated(ministry: MiniMinistry) -> Framework:
 
 def national(ministry: MiniMinistry) -> int:
     return sum(
-        UnitGap.objects.filter(subtree=True, unit=ministry.units["MOE"]).values_list(
+        UnitGap.objects.filter(scope__in=SUBTREE_SCOPES, unit=ministry.units["MOE"]).values_list(
             "in_scope", flat=True
         )
     )
@@ -80,7 +80,9 @@ def test_a_move_to_another_unit_updates_old_and_new_chains(
             start_date=timezone.localdate() - dt.timedelta(days=1),
         )
     assert callbacks
-    g1 = UnitGap.objects.filter(subtree=True, unit=ministry.units["G1"], role=teacher.role)
+    g1 = UnitGap.objects.filter(
+        scope__in=SUBTREE_SCOPES, unit=ministry.units["G1"], role=teacher.role
+    )
     assert not g1.filter(sex="M").exists()  # the only male teacher of G1 left
     assert snapshot() == rebuilt()
 
@@ -211,6 +213,6 @@ def test_a_new_version_counts_once_published(ministry, rated, django_capture_on_
     assert snapshot() == before
     with django_capture_on_commit_callbacks(execute=True):
         framework_publish(actor=admin, framework=draft)
-    teachers = UnitGap.objects.filter(item=item, role=profile.role, subtree=True)
+    teachers = UnitGap.objects.filter(item=item, role=profile.role, scope__in=SUBTREE_SCOPES)
     assert teachers.exists()
     assert snapshot() == rebuilt()

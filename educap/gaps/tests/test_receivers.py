@@ -7,7 +7,7 @@ from educap.assessments.selectors import assignment_competencies
 from educap.assessments.services import Answer, assignment_submit, campaign_launch
 from educap.assessments.tests.factories import make_campaign
 from educap.gaps.engine import gaps_rebuild
-from educap.gaps.models import UnitGap
+from educap.gaps.models import SUBTREE_SCOPES, UnitGap
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +22,6 @@ def test_a_submitted_rating_reaches_the_rollups(ministry, django_capture_on_comm
     with django_capture_on_commit_callbacks(execute=True):
         assignment_submit(actor=None, assignment=own, answers=answers)
     national = UnitGap.objects.filter(
-        subtree=True, unit=ministry.units["MOE"], role=teacher.role, sex=teacher.sex
+        scope__in=SUBTREE_SCOPES, unit=ministry.units["MOE"], role=teacher.role, sex=teacher.sex
     ).get()
     assert (national.assessed, national.below, national.gap_sum) == (1, 1, 1)
