@@ -285,3 +285,13 @@ EDUCAP_DEMO_PASSWORD = env.str("EDUCAP_DEMO_PASSWORD", default="educap-demo-2026
 EDUCAP_CURRENT_LEVEL_TIERS = env.str(
     "EDUCAP_CURRENT_LEVEL_TIERS", default="supervisor,test,training,external;self"
 )
+
+# Training certificates (docs/training.md). The public address of this installation, used
+# in certificate QR codes, credential issuer ids and key URLs; empty: the request's own.
+EDUCAP_PUBLIC_URL = env.str("EDUCAP_PUBLIC_URL", default="")
+# The issuer named on certificates and credentials (default: "Ministry of Education").
+EDUCAP_CERTIFICATE_ISSUER = env.str("EDUCAP_CERTIFICATE_ISSUER", default="")
+# Credentials are signed with EdDSA (Ed25519) or RS256; the key is created on first use
+# and kept in the database, unless EDUCAP_SIGNING_KEY_FILE names a PEM private key.
+EDUCAP_SIGNING_ALGORITHM = env.str("EDUCAP_SIGNING_ALGORITHM", default="EdDSA")
+EDUCAP_SIGNING_KEY_FILE = env.str("EDUCAP_SIGNING_KEY_FILE", default="")

@@ -8,7 +8,18 @@ from django.urls import reverse
 from educap.accounts.scope import scope_for
 
 # Paths a signed-in user may reach before completing the second factor.
-_OPEN_PREFIXES = ("/accounts/", "/i18n/", "/static/", "/healthz", "/jsi18n/")
+# Public pages (certificate verification, published keys) and the xAPI endpoint, which
+# authenticates its own machine clients.
+_OPEN_PREFIXES = (
+    "/accounts/",
+    "/i18n/",
+    "/static/",
+    "/healthz",
+    "/jsi18n/",
+    "/verify/",
+    "/.well-known/",
+    "/xapi/",
+)
 
 
 class SecondFactorRequiredMiddleware:
