@@ -238,10 +238,9 @@ def current_levels_rebuild(*, rule: Rule | None = None) -> int:
 
 
 def current_levels_expire() -> int:
-    """Recompute the people whose current evidence has expired (run daily)."""
-    expired = (
-        CurrentLevel.objects.filter(valid_until__lte=timezone.now())
-        .values_list("person_id", flat=True)
-        .distinct()
+    """Recompute the levels whose evidence has expired (run daily). Returns how many
+    people were concerned."""
+    expired = CurrentLevel.objects.filter(valid_until__lte=timezone.now()).values_list(
+        "person_id", "item_id"
     )
-    return current_levels_refresh(person_ids=list(expired))
+    return current_levels_refresh(pairs=list(expired))

@@ -616,7 +616,7 @@ def evidence_record(*, actor: User | None, evidence: Sequence[EvidenceInput]) ->
             for e in evidence
         ]
     )
-    current_levels_refresh(person_ids={e.person_id for e in evidence})
+    current_levels_refresh(pairs={(e.person_id, e.item_id) for e in evidence})
     if ratings:
         audit_record(
             actor=actor,

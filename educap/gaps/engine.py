@@ -142,11 +142,14 @@ def _own_select(person_filter: str = "") -> str:
 def _own_sql(person_filter: str = "") -> str:
     """Insert phase-1 rows, scoped BOTH for units without child units, else OWN."""
     cols = ", ".join(COUNTS)
-    scope = f"CASE WHEN {_has_children('own.unit_id')} THEN {Scope.OWN} ELSE {Scope.BOTH} END"
     return f"""
         INSERT INTO {GAP_TABLE} ({KEYS}, {cols})
-        SELECT own.unit_id, own.item_id, own.role_id, own.sex, {scope}, {cols}
+        SELECT own.unit_id, own.item_id, own.role_id, own.sex,
+               CASE WHEN parents.parent_id IS NULL THEN {Scope.BOTH} ELSE {Scope.OWN} END,
+               {cols}
         FROM ({_own_select(person_filter)}) own
+        LEFT JOIN (SELECT DISTINCT parent_id FROM {UNIT} WHERE parent_id IS NOT NULL) parents
+            ON parents.parent_id = own.unit_id
     """  # noqa: S608
 
 
@@ -159,13 +162,18 @@ def _subtree_sql(unit_filter: str = "") -> str:
         INSERT INTO {GAP_TABLE} ({KEYS}, {cols})
         SELECT unit_id, item_id, role_id, sex, {Scope.SUBTREE}, {sums} FROM (
             SELECT g.unit_id, g.item_id, g.role_id, g.sex, {cols}
-            FROM {GAP_TABLE} g JOIN {UNIT} u ON u.id = g.unit_id
-            WHERE g.scope = {Scope.OWN} AND u.depth = %s {unit_filter.format(column="u.id")}
+            FROM {GAP_TABLE} g
+            WHERE g.scope = {Scope.OWN} AND g.unit_id IN (
+                SELECT u.id FROM {UNIT} u
+                WHERE u.depth = %s {unit_filter.format(column="u.id")}
+            )
             UNION ALL
             SELECT u.parent_id, g.item_id, g.role_id, g.sex, {cols}
             FROM {GAP_TABLE} g JOIN {UNIT} u ON u.id = g.unit_id
-            WHERE g.scope IN ({Scope.SUBTREE}, {Scope.BOTH}) AND u.depth = %s
-                {unit_filter.format(column="u.parent_id")}
+            WHERE g.scope IN ({Scope.SUBTREE}, {Scope.BOTH}) AND g.unit_id IN (
+                SELECT u.id FROM {UNIT} u
+                WHERE u.depth = %s {unit_filter.format(column="u.parent_id")}
+            )
         ) parts
         GROUP BY unit_id, item_id, role_id, sex
     """  # noqa: S608
@@ -208,20 +216,21 @@ def _rebuild_postgresql() -> None:
         # TRUNCATE instead of DELETE: no dead rows to vacuum; readers wait for the commit.
         cursor.execute(f"TRUNCATE {GAP_TABLE}")
         cursor.execute(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = %s::regclass AND contype = 'u'",
+            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
+            "FROM pg_index i WHERE i.indrelid = %s::regclass AND NOT i.indisprimary",
             [GAP_TABLE],
         )
-        unique = cursor.fetchall()
-        # Building the unique index once from the finished table beats 20 million updates.
-        for name, _definition in unique:
-            cursor.execute(f'ALTER TABLE {GAP_TABLE} DROP CONSTRAINT "{name}"')
+        indexes = cursor.fetchall()
+        # Indexes are built once from the finished phase-1 rows: cheaper than maintaining
+        # them through 20 million inserts; phase 2 then reads the upper levels through them.
+        for name, _definition in indexes:
+            cursor.execute(f"DROP INDEX {name}")
         cursor.execute(_own_sql())
+        for _name, definition in indexes:
+            cursor.execute(definition)
+        cursor.execute(f"ANALYZE {GAP_TABLE}")
         for depth in _depths():
             cursor.execute(_subtree_sql(), [depth, depth + 1])
-        for name, definition in unique:
-            cursor.execute(f'ALTER TABLE {GAP_TABLE} ADD CONSTRAINT "{name}" {definition}')
-        cursor.execute(f"ANALYZE {GAP_TABLE}")
 
 
 @transaction.atomic

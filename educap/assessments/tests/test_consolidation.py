@@ -17,7 +17,7 @@ from educap.assessments.consolidation import (
     current_levels_refresh,
     parse_rule,
 )
-from educap.assessments.models import CurrentLevel, Rating
+from educap.assessments.models import CurrentLevel, CurrentLevelChange, Rating
 from educap.assessments.tests.factories import make_published_framework
 from educap.frameworks.models import Framework, FrameworkItem
 
@@ -75,6 +75,7 @@ rating_strategy = st.lists(
         st.sampled_from(SOURCES),
         st.integers(0, 4),  # value
         st.integers(0, 60),  # months ago
+        st.booleans(),  # refresh the pair only, or the whole person
     ),
     max_size=25,
 )
@@ -85,12 +86,13 @@ rating_strategy = st.lists(
 def test_incremental_equals_rebuild_equals_rule(ministry, rows):
     Rating.objects.all().delete()
     CurrentLevel.objects.all().delete()
+    CurrentLevelChange.objects.all().delete()
     # Hypothesis reuses the test's database: make the framework once.
     framework = Framework.objects.filter(code="EMIS-T").first() or make_published_framework()
     items = list(FrameworkItem.objects.filter(framework=framework, kind="competency")[:2])
     people = list(ministry.people.values())[:3]
     now = timezone.now()
-    for person_i, item_i, source, value, months in rows:
+    for person_i, item_i, source, value, months, pair_only in rows:
         rating = Rating.objects.create(
             person=people[person_i],
             item=items[item_i],
@@ -98,8 +100,19 @@ def test_incremental_equals_rebuild_equals_rule(ministry, rows):
             value=value,
             rated_at=now - dt.timedelta(days=30 * months + 1),
         )
-        current_levels_refresh(person_ids=[rating.person_id])
+        if pair_only:
+            current_levels_refresh(pairs=[(rating.person_id, rating.item_id)])
+        else:
+            current_levels_refresh(person_ids=[rating.person_id])
     incremental = _current()
+    # The change feed adds up to the current levels: every -1 row cancels an earlier +1.
+    feed: dict[tuple[int, int, int, int | None, int | None], int] = {}
+    for c in CurrentLevelChange.objects.order_by("pk"):
+        key = (c.person_id, c.item_id, c.value, c.self_value, c.supervisor_value)
+        feed[key] = feed.get(key, 0) + c.sign
+    assert {k: n for k, n in feed.items() if n} == {
+        (p, i, v[0], v[3], v[4]): 1 for (p, i), v in incremental.items()
+    }
     current_levels_rebuild()
     assert _current() == incremental
     assert incremental == _expected(Rating.objects.all(), timezone.now(), 36)

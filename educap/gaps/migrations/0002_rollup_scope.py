@@ -62,10 +62,8 @@ class Migration(migrations.Migration):
             migrations.AlterField(model_name="unitgap", name=name, field=models.IntegerField())
             for name in COUNTS
         ),
-        migrations.AddConstraint(
+        migrations.AddIndex(
             model_name="unitgap",
-            constraint=models.UniqueConstraint(
-                fields=("unit", "scope", "item", "role", "sex"), name="unit_gap_unique"
-            ),
+            index=models.Index(fields=["unit", "scope", "item"], name="unit_gap_lookup"),
         ),
     ]

@@ -12,6 +12,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from educap.assessments.consolidation import _log_changes
 from educap.assessments.models import CurrentLevel
 from educap.core.testing import make_levels, make_unit
 from educap.frameworks.models import (
@@ -22,7 +23,6 @@ from educap.frameworks.models import (
     Requirement,
     RoleProfile,
 )
-from educap.assessments.consolidation import _log_changes
 from educap.gaps.engine import COUNTS, gaps_apply_changes, gaps_rebuild, gaps_refresh
 from educap.gaps.models import Scope, UnitGap
 from educap.org.models import OrgUnit
