@@ -295,3 +295,8 @@ EDUCAP_CERTIFICATE_ISSUER = env.str("EDUCAP_CERTIFICATE_ISSUER", default="")
 # and kept in the database, unless EDUCAP_SIGNING_KEY_FILE names a PEM private key.
 EDUCAP_SIGNING_ALGORITHM = env.str("EDUCAP_SIGNING_ALGORITHM", default="EdDSA")
 EDUCAP_SIGNING_KEY_FILE = env.str("EDUCAP_SIGNING_KEY_FILE", default="")
+
+# xAPI statement endpoint (/xapi/): largest request body accepted, and the home page used
+# for actor accounts and as the statements' authority (empty: the request's own address).
+EDUCAP_XAPI_MAX_BODY_MB = env.int("EDUCAP_XAPI_MAX_BODY_MB", default=5)
+EDUCAP_XAPI_HOMEPAGE = env.str("EDUCAP_XAPI_HOMEPAGE", default="")
