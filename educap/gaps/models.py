@@ -55,13 +55,22 @@ class UnitGap(models.Model):
     value (see engine.gaps_apply_changes).
     """
 
+    # No index per foreign key: the lookup index below serves reads by unit, and deleting
+    # a role or a competency (rare) may scan; each index costs the rebuild ~20 s per
+    # 20 million rows.
     unit = models.ForeignKey(
-        OrgUnit, on_delete=models.CASCADE, related_name="+", db_constraint=False
+        OrgUnit, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     item = models.ForeignKey(
-        FrameworkItem, on_delete=models.CASCADE, related_name="+", db_constraint=False
+        FrameworkItem,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
-    role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    role = models.ForeignKey(
+        Role, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     sex = models.CharField(max_length=1)
     scope = models.PositiveSmallIntegerField(choices=Scope.choices)
     in_scope = models.IntegerField()

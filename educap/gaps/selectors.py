@@ -285,7 +285,8 @@ class RecruitmentNeed:
 def recruitment_needs(
     *, user: User | AnonymousUser, unit: OrgUnit, filters: GapFilters, limit: int = 200
 ) -> list[RecruitmentNeed]:
-    """Units below `unit` where nobody in a role meets a critical competency, and vacancies.
+    """`unit` and its child units where nobody in a role meets a critical competency, and
+    vacancies anywhere below `unit`.
 
     Looks at units' own staff (a school with no qualified statistician needs one even if
     its district has several)."""
@@ -296,9 +297,12 @@ def recruitment_needs(
     pairs = set(critical.values_list("role_id", "item_id"))
     needs: list[RecruitmentNeed] = []
     if pairs:
+        # The unit and its child units, the units its dashboard lists: a national list
+        # of every school would scan every rollup row and help nobody; drill down instead.
+        listed = OrgUnit.objects.filter(Q(pk=unit.pk) | Q(parent=unit)).values("pk")
         rows = UnitGap.objects.filter(
             scope__in=OWN_SCOPES,
-            unit__path__startswith=unit.path,
+            unit_id__in=listed,
             item_id__in={i for _, i in pairs},
             role_id__in={r for r, _ in pairs},
         )

@@ -105,8 +105,15 @@ def test_recruitment_needs_name_units_without_critical_skills(ministry, rated):
         user=ministry.users["central"], unit=ministry.units["MOE"], filters=GapFilters(framework)
     )
     critical = [(n.unit.code, n.item.code) for n in needs if n.item is not None]
-    assert ("G1D1", "D2.1") in critical  # the district officer is below on D2.1
+    # The ministry page lists the ministry and its governorates; vacancies come from below.
+    assert ("G1", "D2.1") in critical
+    assert not {unit for unit, _ in critical} - {"MOE", "G1", "G2"}
     assert [n.unit.code for n in needs if n.item is None] == ["G1D1S1"]
+    district = recruitment_needs(
+        user=ministry.users["central"], unit=ministry.units["G1"], filters=GapFilters(framework)
+    )
+    # The district officer is below on D2.1: listed on the governorate's page.
+    assert ("G1D1", "D2.1") in [(n.unit.code, n.item.code) for n in district if n.item]
 
 
 def test_person_and_team_gaps(ministry, rated):
