@@ -32,6 +32,7 @@ PG_BATCH = 50_000
 # a person counts as this many levels (a typical framework's competencies).
 LOG_LIMIT = 50_000
 LOG_ITEMS_PER_PERSON = 40
+FEED_COLUMNS = "person_id, item_id, value, self_value, supervisor_value"
 NO_TIER = 99
 
 
@@ -136,12 +137,20 @@ def _select_sql(rule: Rule, person_filter: str) -> str:
     """  # noqa: S608
 
 
-def _insert(rule: Rule, person_filter: str, params: Sequence[Any]) -> None:
+def _insert(
+    rule: Rule, person_filter: str, params: Sequence[Any], *, returning_to_feed: bool = False
+) -> None:
     table = CurrentLevel._meta.db_table
     sql = (
         f"INSERT INTO {table} (person_id, item_id, value, source, rating_id, rated_at, "
         f"valid_until, self_value, supervisor_value) " + _select_sql(rule, person_filter)
     )
+    if returning_to_feed:  # PostgreSQL: the new rows go to the change feed as they are made
+        feed = CurrentLevelChange._meta.db_table
+        sql = (
+            f"WITH new AS ({sql} RETURNING {FEED_COLUMNS}) "  # noqa: S608
+            f"INSERT INTO {feed} ({FEED_COLUMNS}, sign) SELECT *, 1 FROM new"
+        )
     with connection.cursor() as cursor:
         cursor.execute(sql, [_now_param(), *params])
 
@@ -188,8 +197,8 @@ def _log_changes(where: str, params: Sequence[Any], sign: int) -> None:
     log = CurrentLevelChange._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {log} (person_id, item_id, value, self_value, supervisor_value, sign) "  # noqa: S608
-            f"SELECT person_id, item_id, value, self_value, supervisor_value, {int(sign)} "
+            f"INSERT INTO {log} ({FEED_COLUMNS}, sign) "  # noqa: S608
+            f"SELECT {FEED_COLUMNS}, {int(sign)} "
             f"FROM {table} WHERE TRUE {where}",
             params,
         )
@@ -212,13 +221,26 @@ def current_levels_refresh(
     pair_list = sorted({(p, i) for p, i in pairs if p not in whole})
     logged = len(ids) * LOG_ITEMS_PER_PERSON + len(pair_list) <= LOG_LIMIT
     table = CurrentLevel._meta.db_table
+    feed = CurrentLevelChange._meta.db_table
     for where, params in _filters(ids, pair_list):
         current = where.format(person="person_id", item="item_id")
+        evidence = where.format(person="r.person_id", item="r.item_id")
         with transaction.atomic(), connection.cursor() as cursor:
+            if logged and connection.vendor == "postgresql":
+                # One pass over the levels each way: the statements hand their rows to
+                # the feed (RETURNING) instead of reading them again.
+                cursor.execute(
+                    f"WITH old AS (DELETE FROM {table} WHERE TRUE {current} "  # noqa: S608
+                    f"RETURNING {FEED_COLUMNS}) "
+                    f"INSERT INTO {feed} ({FEED_COLUMNS}, sign) SELECT *, -1 FROM old",
+                    params,
+                )
+                _insert(rule, evidence, params, returning_to_feed=True)
+                continue
             if logged:
                 _log_changes(current, params, -1)
             cursor.execute(f"DELETE FROM {table} WHERE TRUE {current}", params)  # noqa: S608
-            _insert(rule, where.format(person="r.person_id", item="r.item_id"), params)
+            _insert(rule, evidence, params)
             if logged:
                 _log_changes(current, params, 1)
     people = sorted({*ids, *(p for p, _ in pair_list)})

@@ -91,7 +91,7 @@ class UnitGap(models.Model):
         # One row per (unit, scope, item, role, sex): the engine's GROUP BY guarantees it
         # (and the oracle test checks it). A unique index over five columns, one of them
         # text, would cost the rebuild more than this lookup index and protect nothing.
-        indexes = [models.Index(fields=["unit", "scope", "item"], name="unit_gap_lookup")]
+        indexes = [models.Index(fields=["unit", "scope", "item", "role"], name="unit_gap_lookup")]
 
     def __str__(self) -> str:
         return f"{self.unit_id}/{self.item_id}/{self.role_id}/{self.sex}/{self.scope}"

@@ -64,6 +64,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="unitgap",
-            index=models.Index(fields=["unit", "scope", "item"], name="unit_gap_lookup"),
+            index=models.Index(fields=["unit", "scope", "item", "role"], name="unit_gap_lookup"),
         ),
     ]
