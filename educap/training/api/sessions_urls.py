@@ -1,5 +1,12 @@
 """API: sessions (included by educap.training.api.urls)."""
 
 from django.urls import URLPattern, URLResolver
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from educap.training.api.sessions import EnrolmentViewSet, TrainingSessionViewSet
+
+router = SimpleRouter()
+router.register("training-sessions", TrainingSessionViewSet, basename="training-session")
+router.register("enrolments", EnrolmentViewSet, basename="enrolment")
+
+urlpatterns: list[URLPattern | URLResolver] = [*router.urls]

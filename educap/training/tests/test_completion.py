@@ -12,7 +12,7 @@ from educap.assessments.models import CurrentLevel, Rating, Source
 from educap.assessments.tests.factories import make_published_framework
 from educap.core.testing import MiniMinistry
 from educap.gaps.engine import gaps_rebuild
-from educap.gaps.models import UnitGap
+from educap.gaps.models import OWN_SCOPES, UnitGap
 from educap.training.models import CpdRecord, CpdStatus, EnrolmentStatus
 from educap.training.services.completion import enrolment_complete
 from educap.training.tests.factories import make_course, make_enrolment, make_session
@@ -33,7 +33,7 @@ def test_completion_writes_cpd_certificate_and_evidence(
 ) -> None:
     framework, course, session, person = setup
     enrolment = make_enrolment(session, person)
-    before = UnitGap.objects.filter(unit=ministry.units["G1D1"], subtree=False).values_list(
+    before = UnitGap.objects.filter(unit=ministry.units["G1D1"], scope__in=OWN_SCOPES).values_list(
         "meeting", flat=True
     )
     assert sum(before) == 0
@@ -57,7 +57,7 @@ def test_completion_writes_cpd_certificate_and_evidence(
     # The gap rollups followed (tasks run immediately in tests): D1.1 (needs 2) and D1.2
     # (needs 3) are now met by the officer.
     after = UnitGap.objects.filter(
-        unit=ministry.units["G1D1"], subtree=False, item__code__in=["D1.1", "D1.2"]
+        unit=ministry.units["G1D1"], scope__in=OWN_SCOPES, item__code__in=["D1.1", "D1.2"]
     ).values_list("meeting", flat=True)
     assert sum(after) == 2
 
