@@ -846,7 +846,11 @@ def demo_wipe() -> None:
     }
     # The demo's own campaigns and ratings go with it; anyone else's block the wipe below.
     from educap.assessments.demo import demo_assessments_wipe
+    from educap.training.demo_cpd import demo_cpd_wipe
+    from educap.training.demo_sessions import demo_sessions_wipe
 
+    demo_sessions_wipe()
+    demo_cpd_wipe()
     demo_assessments_wipe()
     blocking = []
     for target in (Person, OrgUnit):

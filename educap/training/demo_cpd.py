@@ -279,3 +279,16 @@ def demo_cpd_load(*, seed: int = 1, today: dt.date | None = None) -> int:
         object_repr=f"demo CPD: {len(records)} records, {requirements} requirements",
     )
     return len(records)
+
+
+def demo_cpd_wipe() -> int:
+    """Delete the external CPD records this module writes (its titles and providers, not
+    linked to an enrolment or an xAPI statement). Returns how many."""
+    titles = {title for kind_titles in TITLES.values() for title in kind_titles}
+    records = CpdRecord.objects.filter(
+        enrolment__isnull=True,
+        statement_id__isnull=True,
+        title__in=titles,
+        provider__in=PROVIDERS,
+    )
+    return records.delete()[0]

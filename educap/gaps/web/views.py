@@ -175,6 +175,8 @@ def unit(request: HttpRequest, code: str) -> HttpResponse:
         "board": board,
         "measures": MEASURES,
         "query": _filters_query(request),
+        # Managers of the unit can turn a training need into a session.
+        "can_plan": scope.can_manage_unit(found),
     }
     if board is not None:
         context["recruitment_page"] = paginate(

@@ -38,7 +38,8 @@ class XapiClient(models.Model):
 class XapiActivity(models.Model):
     """An activity IRI of an external platform that stands for one of our courses."""
 
-    activity_id = models.URLField(_("activity id"), max_length=500, unique=True)
+    # An IRI: not only http(s) URLs (urn:, tag: ...), checked by the xAPI validator.
+    activity_id = models.CharField(_("activity id"), max_length=500, unique=True)
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="xapi_activities")
 
     class Meta:

@@ -93,6 +93,8 @@ class Command(BaseCommand):
             self._load_campaigns(framework, options["seed"])
         if framework is not None:
             self._rebuild_gaps()
+            if not options["no_campaigns"]:
+                self._load_training(framework, options["seed"])
         self._write_logins(summary.logins)
 
     def _install_framework(self, options: dict[str, Any]) -> Framework | None:
@@ -118,6 +120,26 @@ class Command(BaseCommand):
             f"Demo campaigns: {summary.campaigns} with {summary.assignments:,} assignments, "
             f"{summary.ratings:,} ratings and {summary.current_levels:,} current levels "
             f"in {time.monotonic() - started:.1f} s{survey}."
+        )
+
+    def _load_training(self, framework: Framework, seed: int) -> None:
+        """The demo catalogue, sessions in every status (their completions write
+        certificates, CPD records and training evidence) and external CPD records."""
+        from educap.gaps.engine import gaps_apply_changes
+        from educap.training.demo_catalogue import demo_catalogue_load
+        from educap.training.demo_cpd import demo_cpd_load
+        from educap.training.demo_sessions import demo_sessions_load
+
+        started = time.monotonic()
+        courses = demo_catalogue_load(framework=framework)
+        sessions = demo_sessions_load(seed=seed)
+        records = demo_cpd_load(seed=seed)
+        # Completions recorded training evidence: bring the rollups up to date now.
+        gaps_apply_changes()
+        self.stdout.write(
+            f"Demo training: {courses} courses, {sessions.get('sessions', 0)} sessions, "
+            f"{sessions.get('certificates', 0)} certificates, {records:,} CPD records "
+            f"in {time.monotonic() - started:.1f} s."
         )
 
     def _rebuild_gaps(self) -> None:
