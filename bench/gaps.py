@@ -624,7 +624,8 @@ def report(name: str, staff: int, result: dict[str, Any], runs: int) -> None:
         ("batch", "10,000 ratings: 250 people x 40 competencies"),
     ):
         rows = result[f"increment {kind}"]
-        for part, what in (("levels", "`current_levels_refresh`"), ("gaps", "`gaps_apply_changes`")):
+        parts = (("levels", "`current_levels_refresh`"), ("gaps", "`gaps_apply_changes`"))
+        for part, what in parts:
             values = [r[part] for r in rows]
             print(
                 f"| {label}: {what} | {median(values):.2f} s "

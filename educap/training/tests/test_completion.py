@@ -31,7 +31,7 @@ def setup(ministry: MiniMinistry) -> tuple:
 def test_completion_writes_cpd_certificate_and_evidence(
     ministry: MiniMinistry, setup: tuple, django_capture_on_commit_callbacks: Any
 ) -> None:
-    framework, course, session, person = setup
+    _framework, course, session, person = setup
     enrolment = make_enrolment(session, person)
     before = UnitGap.objects.filter(unit=ministry.units["G1D1"], scope__in=OWN_SCOPES).values_list(
         "meeting", flat=True
@@ -45,11 +45,14 @@ def test_completion_writes_cpd_certificate_and_evidence(
         )  # fmt: skip
 
     enrolment.refresh_from_db()
-    assert enrolment.status == EnrolmentStatus.COMPLETED and enrolment.passed
+    assert enrolment.status == EnrolmentStatus.COMPLETED
+    assert enrolment.passed
     assert certificate.holder_name == f"{person.given_name} {person.family_name}"
-    assert certificate.is_valid and certificate.hours == course.duration_hours
+    assert certificate.is_valid
+    assert certificate.hours == course.duration_hours
     cpd = CpdRecord.objects.get(enrolment=enrolment)
-    assert cpd.status == CpdStatus.APPROVED and cpd.hours == course.duration_hours
+    assert cpd.status == CpdStatus.APPROVED
+    assert cpd.hours == course.duration_hours
     ratings = Rating.objects.filter(person=person, source=Source.TRAINING)
     assert sorted(ratings.values_list("item__code", "value")) == [("D1.1", 3), ("D1.2", 3)]
     levels = dict(CurrentLevel.objects.filter(person=person).values_list("item__code", "value"))
