@@ -140,7 +140,10 @@ def _own_select(person_filter: str = "") -> str:
 
 
 def _own_sql(person_filter: str = "") -> str:
-    """Insert phase-1 rows, scoped BOTH for units without child units, else OWN."""
+    """Insert phase-1 rows, scoped BOTH for units without child units, else OWN.
+
+    In unit order, so that each unit's rows share a few pages: a district dashboard then
+    reads two hundred schools from a few hundred pages instead of thirty thousand."""
     cols = ", ".join(COUNTS)
     return f"""
         INSERT INTO {GAP_TABLE} ({KEYS}, {cols})
@@ -150,6 +153,7 @@ def _own_sql(person_filter: str = "") -> str:
         FROM ({_own_select(person_filter)}) own
         LEFT JOIN (SELECT DISTINCT parent_id FROM {UNIT} WHERE parent_id IS NOT NULL) parents
             ON parents.parent_id = own.unit_id
+        ORDER BY own.unit_id
     """  # noqa: S608
 
 

@@ -338,3 +338,27 @@ def test_team_query_count_does_not_grow_with_the_team(client, ministry, rated):
     for k in range(15):
         make_person(head.unit, ministry.people["g1d1_teacher"].role, head, sex="MF"[k % 2])
     assert _count(client, url) == small
+
+
+def test_heat_map_pages_through_many_child_units(client, ministry, rated):
+    from educap.gaps.web.views import HEAT_PAGE
+
+    district = ministry.units["G1D2"]
+    teacher = ministry.people["g1d2_teacher"]
+    for n in range(HEAT_PAGE + 3):
+        school = make_unit(f"G1D2X{n:02d}", ministry.levels["school"], district, name=f"X{n:02d}")
+        make_person(school, teacher.role)
+    gaps_rebuild()
+    client.force_login(ministry.users["central"])
+    url = reverse("gaps:unit", args=["G1D2"])
+    first = client.get(url).content.decode()
+    second = client.get(url, {"upage": 2}).content.decode()
+
+    def heat(html: str) -> str:
+        return html[html.index('id="heat-map"') : html.index('id="tna"')]
+
+    # 29 child units with staff (28 new schools and G1D2S1): 25, then 4, the total on both.
+    assert heat(first).count("<tr") == 2 + 1 + HEAT_PAGE
+    assert heat(second).count("<tr") == 2 + 1 + 4
+    assert "upage=2" in heat(first)
+    assert "whole unit" in heat(second)

@@ -25,6 +25,9 @@ from educap.people.models import Person
 from educap.people.selectors import person_get
 
 RECRUITMENT_PAGE = 25
+# Child units per page of the heat map: a district of two hundred schools would be 8,000
+# cells, too heavy to render and to send over a slow connection.
+HEAT_PAGE = 25
 EXPORT_FORMATS = ("csv", "xlsx", "pdf")
 
 
@@ -160,6 +163,7 @@ def _read(request: HttpRequest, code: str) -> tuple[GapFilterForm, Dashboard | N
 def _filters_query(request: HttpRequest) -> str:
     params = request.GET.copy()
     params.pop("rpage", None)
+    params.pop("upage", None)
     return params.urlencode()
 
 
@@ -182,6 +186,14 @@ def unit(request: HttpRequest, code: str) -> HttpResponse:
         context["recruitment_page"] = paginate(
             request, board.recruitment_rows, per_page=RECRUITMENT_PAGE, param="rpage"
         )
+        total, *children = board.heat_rows
+        heat_page = paginate(request, children, per_page=HEAT_PAGE, param="upage")
+        context["heat_page"] = heat_page
+        context["heat_rows"] = [total, *heat_page.object_list]
+        # The calibration table lists the same child units, a page at a time too.
+        own, *others = board.calibration_rows
+        calibration_page = paginate(request, others, per_page=HEAT_PAGE, param="upage")
+        context["calibration_rows"] = [own, *calibration_page.object_list]
     return render(request, "gaps/unit.html", context)
 
 
