@@ -310,10 +310,10 @@ def compare(table: str, *, subtree: bool) -> tuple[int, int, int]:
     from educap.gaps.engine import COUNTS, GAP_TABLE
 
     cols = "unit_id, item_id, role_id, sex, " + ", ".join(COUNTS)
-    flag = "TRUE" if subtree else "FALSE"
-    if connection.vendor == "sqlite":
-        flag = "1" if subtree else "0"
-    engine = f"SELECT {cols} FROM {GAP_TABLE} WHERE subtree = {flag}"  # noqa: S608
+    # Subtree rows are SUBTREE (units with child units) and BOTH (units without); own rows
+    # are OWN and BOTH.
+    scopes = "2, 3" if subtree else "1, 3"
+    engine = f"SELECT {cols} FROM {GAP_TABLE} WHERE scope IN ({scopes})"  # noqa: S608
     reference = f"SELECT {cols} FROM {table}"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) FROM ({engine}) e")  # noqa: S608
@@ -673,7 +673,10 @@ def main() -> None:
             if args.check_staff:
                 print(f"{name}: correctness check at {args.check_staff:,} staff", file=LOG)
                 checking = argparse.Namespace(**{**vars(args), "reuse": False})
-                env = prepare(url, args.check_staff, checking, Path(tmp))
+                # A database of its own: the check starts from scratch, and must never
+                # drop the one being measured (--reuse).
+                check_url = url if url.startswith("sqlite") else f"{url}_check"
+                env = prepare(check_url, args.check_staff, checking, Path(tmp))
                 result = run_worker("check", env, args)
                 print(
                     f"\n{name}, {args.check_staff:,} staff: engine vs reference rows "
