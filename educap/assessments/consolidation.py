@@ -180,8 +180,8 @@ def _filters(
             )
         return
     for start in range(0, len(ids), BATCH):
-        chunk = ids[start : start + BATCH]
-        yield f"AND {{person}} IN ({', '.join(['%s'] * len(chunk))})", list(chunk)
+        people = ids[start : start + BATCH]
+        yield f"AND {{person}} IN ({', '.join(['%s'] * len(people))})", list(people)
     for start in range(0, len(pairs), BATCH // 2):
         chunk = pairs[start : start + BATCH // 2]
         values = ", ".join(["(%s, %s)"] * len(chunk))

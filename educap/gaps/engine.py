@@ -183,7 +183,7 @@ def _subtree_sql(unit_filter: str = "") -> str:
     """  # noqa: S608
 
 
-def _execute(sql: str, params: Sequence[object] = ()) -> None:
+def _execute(sql: str, params: Sequence[int] = ()) -> None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
