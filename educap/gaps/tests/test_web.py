@@ -362,3 +362,20 @@ def test_heat_map_pages_through_many_child_units(client, ministry, rated):
     assert heat(second).count("<tr") == 2 + 1 + 4
     assert "upage=2" in heat(first)
     assert "whole unit" in heat(second)
+
+
+def test_my_gaps_link_the_courses_that_address_each_gap(client, ministry, rated):
+    from educap.training.tests.factories import make_course
+
+    items = rated.items
+    course = make_course("C-D12", title="Data quality in practice")
+    course.competencies.create(item=items["D1.2"], level=3)
+    retired = make_course("C-OLD", title="Retired course", is_active=False)
+    retired.competencies.create(item=items["D1.2"], level=3)
+    client.force_login(ministry.users["dist"])  # below on D1.2
+    html = _text(client.get(reverse("gaps:mine")))
+    card = html[html.index('id="gap-d12"') :]
+    card = card[: card.index("</article>")]
+    assert "Data quality in practice" in card
+    assert reverse("training:course_detail", args=["C-D12"]) in card
+    assert "Retired course" not in html

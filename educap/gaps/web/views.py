@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -40,6 +42,27 @@ class GapRow:
     required: ScaleLevel | None
     current: ScaleLevel | None
     step: NextStep | None
+    # Active catalogue courses that develop the competency (CourseCompetency rows).
+    courses: tuple[Any, ...] = ()
+
+
+def _courses_for(item_ids: set[int]) -> dict[int, tuple[Any, ...]]:
+    """Courses of the training catalogue per competency, in one query.
+
+    The training app builds on gaps, not the other way round: its model is looked up
+    through the app registry, and an installation without it simply shows no courses."""
+    if not item_ids or not apps.is_installed("educap.training"):
+        return {}
+    links = (
+        apps.get_model("training", "CourseCompetency")
+        .objects.filter(item_id__in=item_ids, course__is_active=True)
+        .select_related("course")
+        .order_by("-level", "course__code")
+    )
+    found: dict[int, list[Any]] = defaultdict(list)
+    for link in links:
+        found[link.item_id].append(link)
+    return {item_id: tuple(links) for item_id, links in found.items()}
 
 
 def _gap_rows(summary: PersonSummary, steps: dict[int, NextStep]) -> list[GapRow]:
@@ -49,12 +72,14 @@ def _gap_rows(summary: PersonSummary, steps: dict[int, NextStep]) -> list[GapRow
         summary.gaps,
         key=lambda g: (order[g.status], -g.weight, -(g.gap or 0)),
     )
+    courses = _courses_for({g.item.pk for g in gaps if g.status != "met"})
     return [
         GapRow(
             g,
             summary.levels.get(g.required),
             summary.levels.get(g.current) if g.current is not None else None,
             steps.get(g.item.pk),
+            courses.get(g.item.pk, ()),
         )
         for g in gaps
     ]

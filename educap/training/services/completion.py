@@ -1,7 +1,7 @@
 """What completing a course does: the enrolment is marked completed, an approved CPD
 record is written, a certificate is issued, and — when the course says so — the course's
-target level of each competency is recorded as evidence from training, which flows into
-current levels and the gap rollups.
+target level of each competency the learner is below is recorded as evidence from
+training, which flows into current levels and the gap rollups.
 
 Every route to a completion (a facilitator closing a session, an xAPI `completed` or
 `passed` statement) ends here, so the effects cannot differ between routes.
@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from educap.assessments.models import Source
+from educap.assessments.models import CurrentLevel, Source
 from educap.assessments.services import EvidenceInput, evidence_record
 from educap.audit.models import AuditAction
 from educap.audit.services import audit_record
@@ -99,20 +99,29 @@ def enrolment_complete(
     )
     if course.records_evidence:
         moment = timezone.make_aware(dt.datetime.combine(completed_on, dt.time(12)))
-        evidence_record(
-            actor=actor,
-            evidence=[
-                EvidenceInput(
-                    person_id=person.pk,
-                    item_id=link.item_id,
-                    source=Source.TRAINING,
-                    value=link.level,
-                    rated_at=min(moment, timezone.now()),
-                    comment=f"{course.code} / {session.code}",
-                )
-                for link in course.competencies.all()
-            ],
+        links = list(course.competencies.all())
+        current = dict(
+            CurrentLevel.objects.filter(
+                person=person, item_id__in=[link.item_id for link in links]
+            ).values_list("item_id", "value")
         )
+        # Evidence of what the course brings a learner to: where the person is already at
+        # or above that level, a completion says nothing new (and, being the latest
+        # evidence of its tier, would otherwise lower a better supervisor rating).
+        evidence = [
+            EvidenceInput(
+                person_id=person.pk,
+                item_id=link.item_id,
+                source=Source.TRAINING,
+                value=link.level,
+                rated_at=min(moment, timezone.now()),
+                comment=f"{course.code} / {session.code}",
+            )
+            for link in links
+            if current.get(link.item_id) is None or current[link.item_id] < link.level
+        ]
+        if evidence:
+            evidence_record(actor=actor, evidence=evidence)
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,

@@ -90,3 +90,30 @@ def test_course_without_evidence_records_none(ministry: MiniMinistry) -> None:
     enrolment = make_enrolment(session, ministry.people["g1d1_officer"])
     enrolment_complete(actor=None, enrolment=enrolment, completed_on=dt.date(2026, 3, 3))
     assert not Rating.objects.filter(source=Source.TRAINING).exists()
+
+
+def test_training_evidence_never_lowers_a_level(ministry: MiniMinistry) -> None:
+    from django.utils import timezone
+
+    framework = make_published_framework()
+    course = make_course("C-LOW", framework=framework, records_evidence=True)  # D1.1, D1.2 → 3
+    person = ministry.people["g1d1_officer"]
+    d11 = framework.items.get(code="D1.1")
+    Rating.objects.create(
+        person=person, item=d11, source=Source.SUPERVISOR, value=4, rated_at=timezone.now()
+    )
+    from educap.assessments.consolidation import current_levels_refresh
+
+    current_levels_refresh(person_ids=[person.pk])
+    session = make_session(course, ministry.units["G1D1"])
+    enrolment_complete(
+        actor=None, enrolment=make_enrolment(session, person), completed_on=dt.date(2026, 3, 3)
+    )
+    # D1.1 stays at the supervisor's 4; D1.2, not assessed before, reaches the course's 3.
+    levels = dict(CurrentLevel.objects.filter(person=person).values_list("item__code", "value"))
+    assert levels == {"D1.1": 4, "D1.2": 3}
+    assert list(
+        Rating.objects.filter(person=person, source=Source.TRAINING).values_list(
+            "item__code", flat=True
+        )
+    ) == ["D1.2"]

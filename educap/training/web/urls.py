@@ -1,3 +1,6 @@
+from django.urls import path
+from django.views.generic import RedirectView
+
 from educap.training.web import (
     catalogue_urls,
     certificates_urls,
@@ -9,6 +12,7 @@ from educap.training.web import (
 app_name = "training"
 
 urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="training:course_list"), name="index"),
     *catalogue_urls.urlpatterns,
     *sessions_urls.urlpatterns,
     *certificates_urls.urlpatterns,
