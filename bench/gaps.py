@@ -457,7 +457,8 @@ def dashboards(repeat: int) -> dict[str, Any]:
         timings = []
         for _ in range(repeat + 1):  # the first is a warm-up
             started = time.perf_counter()
-            matrix = unit_matrix(user=user, unit=unit, filters=filters)
+            # As the page reads it: the first page of 25 child units.
+            matrix = unit_matrix(user=user, unit=unit, filters=filters, children_page=(0, 25))
             training_needs(user=user, unit=unit, filters=filters)
             timings.append((time.perf_counter() - started) * 1000)
         results[f"selectors {name}"] = (statistics.median(timings[1:]), max(timings[1:]))

@@ -212,7 +212,7 @@ def _rebuild_postgresql() -> None:
         # 150 bytes per group, 20 million groups at national scale), no parallel workers
         # (each would build its own copy of the table), no JIT (no gain on these plans).
         cursor.execute("SET LOCAL work_mem = '1GB'")
-        cursor.execute("SET LOCAL hash_mem_multiplier = 3")
+        cursor.execute("SET LOCAL hash_mem_multiplier = 2")
         cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
         cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         cursor.execute("SET LOCAL jit = off")

@@ -194,15 +194,32 @@ class UnitMatrix:
     columns: dict[int, GapStats]
     children: list[tuple[OrgUnit, GapStats, dict[int, GapStats]]]
     suppressed: bool
+    # All child units, when `children` holds one page of them.
+    children_total: int | None = None
 
 
-def unit_matrix(*, user: User | AnonymousUser, unit: OrgUnit, filters: GapFilters) -> UnitMatrix:
-    """The heat map: child units x competencies for one unit subtree (four queries)."""
+def unit_matrix(
+    *,
+    user: User | AnonymousUser,
+    unit: OrgUnit,
+    filters: GapFilters,
+    children_page: tuple[int, int] | None = None,
+) -> UnitMatrix:
+    """The heat map: child units x competencies for one unit subtree (four queries; five
+    with `children_page` = (offset, limit), which reads only that page of child units,
+    by name)."""
     _require_visible(user, unit)
     hide = small_cells_hidden(user=user, unit=unit)
     threshold = settings.EDUCAP_SMALL_CELL_THRESHOLD
     competencies = framework_competencies(framework=filters.framework)
-    children = list(OrgUnit.objects.filter(parent=unit).select_related("level").order_by("name"))
+    child_units = OrgUnit.objects.filter(parent=unit).select_related("level").order_by("name")
+    children_total = None
+    if children_page is not None:
+        # A page of child units by name; one without staff in scope is left out of its page.
+        offset, limit = children_page
+        children_total = child_units.count()
+        child_units = child_units[offset : offset + limit]
+    children = list(child_units)
     rows = UnitGap.objects.filter(
         filters.q(), scope__in=SUBTREE_SCOPES, unit_id__in=[unit.pk] + [c.pk for c in children]
     )
@@ -232,7 +249,7 @@ def unit_matrix(*, user: User | AnonymousUser, unit: OrgUnit, filters: GapFilter
     if hide:
         for stats in columns.values():
             stats.suppress_if_small(threshold)
-    return UnitMatrix(unit, competencies, total, columns, child_rows, hide)
+    return UnitMatrix(unit, competencies, total, columns, child_rows, hide, children_total)
 
 
 @dataclass
@@ -299,7 +316,7 @@ def recruitment_needs(
     if pairs:
         # The unit and its child units, the units its dashboard lists: a national list
         # of every school would scan every rollup row and help nobody; drill down instead.
-        listed = OrgUnit.objects.filter(Q(pk=unit.pk) | Q(parent=unit)).values("pk")
+        listed = [unit.pk, *OrgUnit.objects.filter(parent=unit).values_list("pk", flat=True)]
         rows = UnitGap.objects.filter(
             scope__in=OWN_SCOPES,
             unit_id__in=listed,

@@ -7,9 +7,11 @@ which measure, which colour class from the fixed heat scale, and "<5" for suppre
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from educap.gaps import selectors
 from educap.gaps.selectors import (
@@ -62,6 +64,20 @@ class HeatCell:
     stats: GapStats
     measure: str
     item: FrameworkItem | None = None
+    # "code statement", the same for a whole column: built once per page, not per cell.
+    label: str = ""
+
+    @property
+    def title(self) -> str:
+        """The cell's tooltip: the competency and, when shown, who meets it."""
+        if self.stats.suppressed or not self.stats.in_scope:
+            return self.label
+        detail = _("%(meeting)s of %(assessed)s assessed meet it; %(unknown)s not assessed") % {
+            "meeting": self.stats.meeting,
+            "assessed": self.stats.assessed,
+            "unknown": self.stats.unknown,
+        }
+        return f"{self.label} — {detail}"
 
     @property
     def value(self) -> float | None:
@@ -157,19 +173,27 @@ class Dashboard:
             return hidden
         return total
 
-    def _row(self, unit: OrgUnit, total: GapStats, cells: dict[int, GapStats]) -> HeatRow:
+    def _row(
+        self, unit: OrgUnit, total: GapStats, cells: dict[int, GapStats], labels: list[str]
+    ) -> HeatRow:
         return HeatRow(
             unit,
             HeatCell(self._overall(total, cells), self.measure),
-            [HeatCell(cells.get(i.pk) or GapStats(), self.measure, i) for i in self.competencies],
+            [
+                HeatCell(cells.get(i.pk) or GapStats(), self.measure, i, label)
+                for i, label in zip(self.competencies, labels, strict=True)
+            ],
         )
 
-    @property
+    @cached_property
     def heat_rows(self) -> list[HeatRow]:
         """The unit's own total first, then one row per child unit with staff in scope."""
-        total = self._row(self.unit, self.matrix.total, self.matrix.columns)
+        labels = [f"{i.code} {i.statement}" for i in self.competencies]
+        total = self._row(self.unit, self.matrix.total, self.matrix.columns, labels)
         rows = [HeatRow(total.unit, total.overall, total.cells, is_total=True)]
-        rows += [self._row(child, stats, cells) for child, stats, cells in self.matrix.children]
+        rows += [
+            self._row(child, stats, cells, labels) for child, stats, cells in self.matrix.children
+        ]
         return rows
 
     @property
@@ -226,10 +250,19 @@ class Dashboard:
 
 
 def dashboard_read(
-    *, user: User | AnonymousUser, unit: OrgUnit, filters: GapFilters, measure: str
+    *,
+    user: User | AnonymousUser,
+    unit: OrgUnit,
+    filters: GapFilters,
+    measure: str,
+    children_page: tuple[int, int] | None = None,
 ) -> Dashboard:
-    """Every number of a unit dashboard, in a fixed number of queries."""
-    matrix = selectors.unit_matrix(user=user, unit=unit, filters=filters)
+    """Every number of a unit dashboard, in a fixed number of queries; with
+    `children_page` = (offset, limit) only that page of child units (the page), else all
+    of them (the exports)."""
+    matrix = selectors.unit_matrix(
+        user=user, unit=unit, filters=filters, children_page=children_page
+    )
     needs = selectors.training_needs(user=user, unit=unit, filters=filters)
     role_ids = {role_id for need in needs for role_id, _sex in need.below_by_role_sex}
     return Dashboard(

@@ -166,7 +166,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return redirect("gaps:unit", code=unit.code)
 
 
-def _read(request: HttpRequest, code: str) -> tuple[GapFilterForm, Dashboard | None, OrgUnit]:
+def _heat_page_number(request: HttpRequest) -> int:
+    try:
+        return max(1, int(request.GET.get("upage", 1)))
+    except ValueError:
+        return 1
+
+
+def _read(
+    request: HttpRequest, code: str, *, paged: bool = False
+) -> tuple[GapFilterForm, Dashboard | None, OrgUnit]:
+    """The dashboard of a unit; `paged`: only the requested page of child units."""
     unit = unit_get(code=code)
     if not selectors.gaps_visible(user=request.user, unit=unit):
         raise PermissionDenied(selectors.GapErrorCode.NOT_ALLOWED)
@@ -176,11 +186,13 @@ def _read(request: HttpRequest, code: str) -> tuple[GapFilterForm, Dashboard | N
         form.initial = {"framework": default.pk, "measure": "share"}
     if default is None:
         return form, None, unit
+    page = _heat_page_number(request)
     board = dashboard_read(
         user=request.user,
         unit=unit,
         filters=form.filters(default),
         measure=form.chosen_measure(),
+        children_page=((page - 1) * HEAT_PAGE, HEAT_PAGE) if paged else None,
     )
     return form, board, unit
 
@@ -194,7 +206,7 @@ def _filters_query(request: HttpRequest) -> str:
 
 @login_required
 def unit(request: HttpRequest, code: str) -> HttpResponse:
-    form, board, found = _read(request, code)
+    form, board, found = _read(request, code, paged=True)
     scope = scope_for(request.user)
     ancestors = [a for a in found.ancestors() if scope.can_see_aggregates_of(a)]
     context: dict[str, Any] = {
@@ -211,14 +223,10 @@ def unit(request: HttpRequest, code: str) -> HttpResponse:
         context["recruitment_page"] = paginate(
             request, board.recruitment_rows, per_page=RECRUITMENT_PAGE, param="rpage"
         )
-        total, *children = board.heat_rows
-        heat_page = paginate(request, children, per_page=HEAT_PAGE, param="upage")
-        context["heat_page"] = heat_page
-        context["heat_rows"] = [total, *heat_page.object_list]
-        # The calibration table lists the same child units, a page at a time too.
-        own, *others = board.calibration_rows
-        calibration_page = paginate(request, others, per_page=HEAT_PAGE, param="upage")
-        context["calibration_rows"] = [own, *calibration_page.object_list]
+        # The heat map and the calibration table hold one page of child units (read as
+        # such); the pager counts them all.
+        counted = range(board.matrix.children_total or 0)
+        context["heat_page"] = paginate(request, counted, per_page=HEAT_PAGE, param="upage")
     return render(request, "gaps/unit.html", context)
 
 
