@@ -284,6 +284,29 @@ def session_conflicts(
     return dict(found)
 
 
+def missing_prerequisites(
+    *, session: TrainingSession, person_ids: list[int]
+) -> dict[int, list[Course]]:
+    """person id -> the prerequisite courses of the session's course they have not
+    completed (two queries). A warning for whoever enrols them, not a bar: prior learning
+    elsewhere may count."""
+    required = list(session.course.prerequisites.order_by("code"))
+    if not required or not person_ids:
+        return {}
+    done: dict[int, set[int]] = defaultdict(set)
+    for person_id, course_id in Enrolment.objects.filter(
+        person_id__in=person_ids,
+        status=EnrolmentStatus.COMPLETED,
+        session__course__in=required,
+    ).values_list("person_id", "session__course_id"):
+        done[person_id].add(course_id)
+    missing = {
+        person_id: [course for course in required if course.pk not in done[person_id]]
+        for person_id in person_ids
+    }
+    return {person_id: courses for person_id, courses in missing.items() if courses}
+
+
 def session_days(*, session: TrainingSession) -> list[SessionDay]:
     return list(SessionDay.objects.filter(session=session).order_by("date"))
 

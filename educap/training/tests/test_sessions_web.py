@@ -220,6 +220,31 @@ def test_detail_shows_people_requests_and_conflicts(ministry: MiniMinistry) -> N
     assert ministry.people["g1d1_officer"].full_name not in text
 
 
+def test_detail_warns_of_missing_prerequisites(ministry: MiniMinistry) -> None:
+    basics = make_course("C-BASICS")
+    advanced = make_course("C-ADV")
+    advanced.prerequisites.add(basics)
+    done = make_session(basics, ministry.units["G1D1"], code="S-BASICS", status="completed")
+    make_enrolment(done, ministry.people["g1d1_head"], status=EnrolmentStatus.COMPLETED)
+    session = make_session(advanced, ministry.units["G1D1"], code="S-ADV")
+    make_enrolment(session, ministry.people["g1d1_head"])
+    make_enrolment(session, ministry.people["g1d1_officer"])
+    text = (
+        client_for(ministry, "dist")
+        .get(reverse("training:session_detail", args=[session.code]))
+        .content.decode()
+    )
+    # Only the officer, who has not done the basics, is flagged.
+    assert text.count("Has not completed the prerequisite C-BASICS") == 1
+    officer = text.index(ministry.people["g1d1_officer"].full_name)
+    assert text.index("Has not completed the prerequisite C-BASICS") > officer
+    # A learner looking at the session sees what the course expects.
+    learner = client_for(ministry, "teacher").get(
+        reverse("training:session_detail", args=[session.code])
+    )
+    assert 'id="my-prerequisites"' in learner.content.decode()
+
+
 def test_self_enrol_approve_and_withdraw_through_the_pages(ministry: MiniMinistry) -> None:
     session = make_session(make_course(), ministry.units["G1D1"], capacity=1)
     teacher = client_for(ministry, "teacher")

@@ -27,7 +27,13 @@ from educap.core.web import add_errors_to_form
 from educap.frameworks.models import FrameworkItem
 from educap.gaps.selectors import start_unit
 from educap.people.models import Person
-from educap.training.models import Enrolment, EnrolmentStatus, SessionDay, SessionStatus
+from educap.training.models import (
+    Course,
+    Enrolment,
+    EnrolmentStatus,
+    SessionDay,
+    SessionStatus,
+)
 from educap.training.models.sessions import TrainingSession
 from educap.training.selectors import sessions as selectors
 from educap.training.services import sessions as services
@@ -256,10 +262,16 @@ class EnrolmentRow:
     can_decide: bool = False
     can_withdraw: bool = False
     conflicts: list[Enrolment] = field(default_factory=list)
+    # Prerequisite courses the person has not completed.
+    missing: list[Course] = field(default_factory=list)
 
 
 def _rows(
-    request: HttpRequest, rows: list[Enrolment], conflicts: dict[int, list[Enrolment]], run: bool
+    request: HttpRequest,
+    rows: list[Enrolment],
+    conflicts: dict[int, list[Enrolment]],
+    run: bool,
+    missing: dict[int, list[Course]] | None = None,
 ) -> list[EnrolmentRow]:
     """The enrolments the user may see, each with what the user may do to it."""
     scope = scope_for(request.user)
@@ -275,6 +287,7 @@ def _rows(
                 can_withdraw=e.status in LIVE
                 and services.enrolment_withdraw_allowed(actor=request.user, enrolment=e),  # type: ignore[arg-type]
                 conflicts=conflicts.get(e.person_id, []),
+                missing=(missing or {}).get(e.person_id, []),
             )
         )
     return out
@@ -309,6 +322,7 @@ def session_detail(request: HttpRequest, code: str) -> HttpResponse:
     manage, run = _manage(request, session), _run(request, session)
     people = selectors.session_people(session=session)
     conflicts = selectors.session_conflicts(session=session, person_ids=people.live_person_ids)
+    missing = selectors.missing_prerequisites(session=session, person_ids=people.live_person_ids)
     person = selectors.person_of(user=request.user)
     mine = next(
         (
@@ -333,12 +347,20 @@ def session_detail(request: HttpRequest, code: str) -> HttpResponse:
             "session": session,
             "days": selectors.session_days(session=session),
             "facilitators": list(session.facilitators.order_by("family_name", "given_name")),
-            "seated": _rows(request, people.seated, conflicts, run),
-            "waitlist": _rows(request, people.waitlist, conflicts, run),
-            "requests": _rows(request, people.requests, conflicts, run),
+            "seated": _rows(request, people.seated, conflicts, run, missing),
+            "waitlist": _rows(request, people.waitlist, conflicts, run, missing),
+            "requests": _rows(request, people.requests, conflicts, run, missing),
             "left": _rows(request, people.left, {}, run) if run else [],
             "mine": mine,
             "my_conflicts": conflicts.get(mine.person_id, []) if mine else [],
+            # Before enrolling, a learner sees what the course expects them to have done.
+            "my_missing": (
+                selectors.missing_prerequisites(session=session, person_ids=[person.pk]).get(
+                    person.pk, []
+                )
+                if person is not None
+                else []
+            ),
             "can_request": can_request,
             "manage": manage,
             "run": run,
