@@ -232,6 +232,20 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets whose field names ("kind", "status") are shared by several models.
+    "ENUM_NAME_OVERRIDES": {
+        "AssignmentKindEnum": "educap.assessments.models.campaigns.AssignmentKind",
+        "AssignmentStatusEnum": "educap.assessments.models.campaigns.AssignmentStatus",
+        "CampaignStatusEnum": "educap.assessments.models.campaigns.CampaignStatus",
+        "CpdKindEnum": "educap.training.models.cpd.CpdKind",
+        "CpdStatusEnum": "educap.training.models.cpd.CpdStatus",
+        "EnrolmentStatusEnum": "educap.training.models.sessions.EnrolmentStatus",
+        "FrameworkStatusEnum": "educap.frameworks.models.FrameworkStatus",
+        "GrantKindEnum": "educap.accounts.models.GrantKind",
+        "ItemKindEnum": "educap.frameworks.models.ItemKind",
+        "RelationKindEnum": "educap.frameworks.models.RelationKind",
+        "SessionStatusEnum": "educap.training.models.sessions.SessionStatus",
+    },
 }
 
 # Security headers and cookies.

@@ -125,15 +125,24 @@ class Command(BaseCommand):
     def _load_training(self, framework: Framework, seed: int) -> None:
         """The demo catalogue, sessions in every status (their completions write
         certificates, CPD records and training evidence) and external CPD records."""
+        from educap.audit.models import AuditAction
+        from educap.audit.services import audit_summarised
         from educap.gaps.engine import gaps_apply_changes
         from educap.training.demo_catalogue import demo_catalogue_load
         from educap.training.demo_cpd import demo_cpd_load
         from educap.training.demo_sessions import demo_sessions_load
 
         started = time.monotonic()
-        courses = demo_catalogue_load(framework=framework)
-        sessions = demo_sessions_load(seed=seed)
-        records = demo_cpd_load(seed=seed)
+        # One audit event for the demo's training data, not one per enrolment.
+        with audit_summarised(
+            actor=None,
+            action=AuditAction.CREATE,
+            object_type="training.demo",
+            object_repr="Demo catalogue, sessions and CPD records loaded",
+        ):
+            courses = demo_catalogue_load(framework=framework)
+            sessions = demo_sessions_load(seed=seed)
+            records = demo_cpd_load(seed=seed)
         # Completions recorded training evidence: bring the rollups up to date now.
         gaps_apply_changes()
         self.stdout.write(
