@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from educap.assessments.tests.factories import make_published_framework
 from educap.core.testing import build_mini_ministry, make_person, make_user
-from educap.core.tests.browser import conftest as browser
+from educap.core.tests.browser.conftest import screenshot
 from educap.frameworks.defaults import ensure_default_scale
 from educap.gaps import selectors as gap_selectors
 from educap.gaps.engine import gaps_rebuild
@@ -22,12 +22,6 @@ from educap.gaps.selectors import GapFilters
 from educap.training.models import Certificate, CpdRecord, Enrolment, EnrolmentStatus
 from educap.training.tests.factories import make_course
 from educap.training.tests.test_sessions_services import rate
-
-# The browser fixtures (system Chromium, 360 px phone page, screenshots) of the other
-# journeys; a module-level name is enough for pytest to use a fixture here.
-chromium = browser.chromium
-phone_page = browser.phone_page
-screenshot = browser.screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "a long test passphrase"  # educap.core.testing.make_user's
