@@ -11,6 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from educap.gaps import selectors
@@ -66,6 +67,19 @@ class HeatCell:
     item: FrameworkItem | None = None
     # "code statement", the same for a whole column: built once per page, not per cell.
     label: str = ""
+
+    @property
+    def text(self) -> str:
+        """What the cell shows: "<5" when suppressed, "–" without anyone assessed, else
+        the measure (a percentage, or a mean gap with one decimal in the reader's locale)."""
+        if self.stats.suppressed:
+            return f"<{settings.EDUCAP_SMALL_CELL_THRESHOLD}"
+        value = self.value
+        if value is None:
+            return "–"
+        if self.is_percent:
+            return f"{self.percent}%"
+        return str(number_format(round(value, 1), 1))
 
     @property
     def title(self) -> str:
