@@ -70,7 +70,7 @@ class HeatCell:
 
     @property
     def text(self) -> str:
-        """What the cell shows: "<5" when suppressed, "–" without anyone assessed, else
+        """What the cell shows: "<5" when suppressed, a dash without anyone assessed, else
         the measure (a percentage, or a mean gap with one decimal in the reader's locale)."""
         if self.stats.suppressed:
             return f"<{settings.EDUCAP_SMALL_CELL_THRESHOLD}"
