@@ -199,7 +199,7 @@ def credential_jwt(certificate: Certificate, *, base: str) -> str:
         "nbf": int(certificate.issued_at.replace(microsecond=0).timestamp()),
     }
     key = signing.active_key()
-    return signing.sign_jwt({**credential, **claims}, kid=key_url(key.kid, base))
+    return signing.sign_jwt({**credential, **claims}, kid=key_url(key.kid, base), key=key)
 
 
 def credential_from_payload(payload: dict[str, Any]) -> dict[str, Any]:

@@ -214,11 +214,16 @@ def published_key(kid: str) -> dict[str, Any] | None:
     return public_only(jwk) if jwk is not None else None
 
 
-def sign_jwt(payload: dict[str, Any], *, kid: str | None = None) -> str:
-    """A compact JWS over `payload` with the active key; the header is {alg, kid, typ}.
+def sign_jwt(
+    payload: dict[str, Any], *, kid: str | None = None, key: SigningKey | None = None
+) -> str:
+    """A compact JWS over `payload` with `key` (default: the active key); the header is
+    {alg, kid, typ}.
 
-    `kid` replaces the bare key id in the header, e.g. with a URL that resolves to the key."""
-    key = active_key()
+    `kid` replaces the bare key id in the header, e.g. with a URL that resolves to the key;
+    a caller that builds it from a key passes that same key, so that a rotation between
+    the two cannot pair one key's id with another key's signature."""
+    key = key or active_key()
     return jwt.encode(
         payload,
         _private_key(key),

@@ -211,3 +211,15 @@ def test_token_signed_elsewhere_with_the_same_kid_fails(
     forged = jwt.encode(payload, impostor, algorithm="EdDSA", headers={"kid": header["kid"]})
     with pytest.raises(jwt.InvalidSignatureError):
         signing.verify_jwt(forged, key_set)
+
+
+def test_signing_with_a_given_key_uses_that_key_even_after_a_rotation(
+    client: Client, certificate: Certificate
+) -> None:
+    old = signing.active_key()
+    call_command("rotate_signing_key", stdout=StringIO())
+    assert signing.active_key().kid != old.kid
+    token = signing.sign_jwt({"jti": "x"}, kid=f"https://example.test/{old.kid}", key=old)
+    header = jwt.get_unverified_header(token)
+    assert header["kid"].endswith(old.kid)
+    assert signing.verify_jwt(token, _published(client))["jti"] == "x"
