@@ -1,8 +1,8 @@
 """A certificate as an A4 landscape PDF (WeasyPrint), in any of the installation's languages.
 
 The QR code (segno, drawn inline as SVG) points to the public verification page. Fonts are
-the vendored Noto Sans Arabic and Lao, read through the same no-network URL fetcher as the
-gap dashboard's PDF; Arabic pages are laid out right-to-left.
+the vendored Noto Sans Arabic and Lao, read through educap.core.pdf's no-network URL
+fetcher; Arabic pages are laid out right-to-left.
 """
 
 from __future__ import annotations
@@ -11,12 +11,10 @@ from typing import TYPE_CHECKING
 
 import segno
 from django.conf import settings
-from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.safestring import mark_safe
 
-from educap.gaps.pdf import _fetcher as vendored_fonts_fetcher
-from educap.gaps.pdf import font_faces
+from educap.core.pdf import render_pdf
 from educap.training.credentials import verify_url
 from educap.training.selectors.certificates import certificate_course_title
 
@@ -39,11 +37,9 @@ def qr_svg(url: str) -> str:
 
 
 def certificate_pdf(certificate: Certificate, *, base: str, language: str) -> bytes:
-    from weasyprint import HTML
-
     address = verify_url(certificate, base)
     with translation.override(language):
-        html = render_to_string(
+        return render_pdf(
             "training/certificate_pdf.html",
             {
                 "certificate": certificate,
@@ -51,9 +47,5 @@ def certificate_pdf(certificate: Certificate, *, base: str, language: str) -> by
                 "name_local": certificate.person.name_local,
                 "verify_url": address,
                 "qr": mark_safe(qr_svg(address)),  # noqa: S308 - segno's own SVG, no user text
-                "fonts": font_faces(),
-                "language": language,
-                "direction": "rtl" if translation.get_language_bidi() else "ltr",
             },
         )
-    return HTML(string=html, url_fetcher=vendored_fonts_fetcher()).write_pdf()  # type: ignore[no-any-return]

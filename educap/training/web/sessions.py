@@ -12,17 +12,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.formats import get_format
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
-from django.utils.translation import get_language, get_language_bidi, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from educap.accounts.scope import scope_for
 from educap.core.pagination import paginate
+from educap.core.pdf import render_pdf
 from educap.core.web import add_errors_to_form
 from educap.frameworks.models import FrameworkItem
 from educap.gaps.selectors import start_unit
@@ -686,23 +686,9 @@ def session_attendance_mark(request: HttpRequest, code: str) -> HttpResponse:
 def signin_pdf(session: TrainingSession, days: list[SessionDay], people: list[Enrolment]) -> bytes:
     """The printable sign-in sheet: one A4 page per day, a line to sign per participant.
     Rendered in the active language; Arabic sheets read right to left."""
-    from weasyprint import HTML
-
-    from educap.gaps.pdf import _fetcher, font_faces
-
-    html = render_to_string(
-        "training/signin_sheet.html",
-        {
-            "session": session,
-            "days": days,
-            "people": people,
-            "fonts": font_faces(),
-            "language": get_language(),
-            "direction": "rtl" if get_language_bidi() else "ltr",
-            "generated": timezone.localtime(),
-        },
+    return render_pdf(
+        "training/signin_sheet.html", {"session": session, "days": days, "people": people}
     )
-    return HTML(string=html, url_fetcher=_fetcher()).write_pdf()  # type: ignore[no-any-return]
 
 
 @login_required
