@@ -1,26 +1,34 @@
 """The gap engine: two-phase, set-based aggregation into `UnitGap`.
 
-Phase 1 ("own"): one GROUP BY gives the counts of the staff posted in each unit. Its input
-is the current levels joined to people and resolved requirements (one row per level),
-plus one row per group of people sharing unit, role and sex for the headcounts — never
-the product of people x requirements joined to levels, whose hash tables would not fit.
-Units without child units store these rows once (scope BOTH); other units as OWN.
-Phase 2 ("subtree"): depth by depth from the leaves up, a unit's SUBTREE rows are its own
-rows plus its children's subtree rows — a few thousand rows per unit instead of
-re-reading every person below it.
+Phase 1 reads every current level once, joined to a narrow table of staff (person, unit,
+role, sex, and whether the unit has child units) and to the resolved requirements:
+- schools (units without child units) get one row per competency (`BOTH`);
+- units with child units get their own staff by role and sex (`OWN`), and the staff of
+  their child schools by role and sex (`LEAF_CHILDREN`): the role x sex split of a whole
+  district's schools in a few thousand rows instead of one row per school x role x sex.
+Both are plain GROUP BYs over the levels plus one headcount row per group of people
+sharing unit, role and sex (never the product of people x requirements joined to levels).
+Phase 2, depth by depth from the leaves up: a unit's `SUBTREE` rows are its `OWN` and
+`LEAF_CHILDREN` rows plus its non-leaf children's `SUBTREE` rows.
 
 Two incremental paths keep the rollups current:
 - level changes (the usual case: new ratings) arrive in the change feed
-  (`CurrentLevelChange`) and are applied as signed deltas to the rows of the person's unit
-  and of each of its ancestors — a few rows per change, whatever the size of the ministry;
+  (`CurrentLevelChange`) and are applied as signed deltas to the rows of the person's unit,
+  its parent's `LEAF_CHILDREN` row and every ancestor — a few rows per change, whatever the
+  size of the ministry;
 - changes of posts, roles, units or people's status recompute the units touched and their
   ancestors with the very statements of a rebuild, so they cannot disagree with it.
+
+`unit_rows` answers what is not stored — a school split by role or sex — from the current
+levels of the schools asked for, with the statement phase 1 uses.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from educap.assessments.models import CurrentLevel, CurrentLevelChange
@@ -51,6 +59,10 @@ UNIT = OrgUnit._meta.db_table
 REQUIREMENT = RoleRequirement._meta.db_table
 LEVEL = CurrentLevel._meta.db_table
 FEED = CurrentLevelChange._meta.db_table
+# Temporary tables of one transaction.
+STAFF_TABLE = "gaps_staff"
+TOUCHED_TABLE = "gaps_touched"
+DELTA_TABLE = "gaps_delta"
 
 
 def requirements_materialise() -> int:
@@ -105,61 +117,100 @@ def _contributions(level: str, *, sign: str = "1") -> dict[str, str]:
     }
 
 
-def _own_select(person_filter: str = "") -> str:
-    """Phase 1: one row per (unit, competency, role, sex) of the staff posted in the unit,
-    columns named as `KEYS` (without scope) and `COUNTS`.
+def _staff_sql(person_filter: str = "") -> str:
+    """One row per active person with a unit: person_id, unit_id, role_id, sex, leaf (1 when
+    the unit has no child units), and where the person counts by role and sex: target_id
+    (the unit, or the parent of a leaf unit) and target_scope (OWN or LEAF_CHILDREN; NULL
+    for a leaf unit without a parent)."""
+    return f"""
+        SELECT p.id AS person_id, p.unit_id, p.role_id, p.sex,
+               CASE WHEN k.parent_id IS NULL THEN 1 ELSE 0 END AS leaf,
+               CASE WHEN k.parent_id IS NULL THEN u.parent_id ELSE p.unit_id END AS target_id,
+               CASE WHEN k.parent_id IS NOT NULL THEN {Scope.OWN}
+                    WHEN u.parent_id IS NOT NULL THEN {Scope.LEAF_CHILDREN} END AS target_scope
+        FROM {PERSON} p
+        JOIN {UNIT} u ON u.id = p.unit_id
+        LEFT JOIN (SELECT DISTINCT parent_id FROM {UNIT} WHERE parent_id IS NOT NULL) k
+            ON k.parent_id = p.unit_id
+        WHERE p.is_active {person_filter}
+    """  # noqa: S608
 
-    Two inputs, added up by one GROUP BY: a row per current level that a requirement asks
-    for (joined through small hash tables of people and requirements), and a headcount row
-    per group of people sharing unit, role and sex, repeated for each requirement."""
-    staff = f"p.is_active AND p.unit_id IS NOT NULL {person_filter}"
+
+def _rollup_select(
+    staff: str, *, grain: str, where: str = "TRUE", requirement_filter: str = ""
+) -> str:
+    """Phase 1 over the staff rows `staff` (a table, or a parenthesised `_staff_sql`) that
+    match `where`, one row per
+    - grain "leaf": unit x competency (what schools store, scope BOTH);
+    - grain "parent": target unit x competency x role x sex x target scope (what units with
+      child units store as OWN and LEAF_CHILDREN);
+    - grain "own": unit x competency x role x sex (`unit_rows`; scope OWN).
+    Columns as `KEYS` (NULL role and blank sex for "leaf") and `COUNTS`.
+
+    Two inputs, added up by one GROUP BY: a row per current level a requirement asks for,
+    and a headcount row per group of people sharing unit, role and sex, repeated for each
+    requirement the role has."""
     levels = _contributions("cl")
     level_columns = ", ".join(f"{expr} AS {name}" for name, expr in levels.items())
     zeros = ", ".join(f"0 AS {name}" for name in levels)
     sums = ", ".join(f"SUM({name}) AS {name}" for name in COUNTS)
     assert ("in_scope", *levels) == COUNTS
+    unit, groups, scope, out = {
+        "leaf": ("unit_id", [], str(Scope.BOTH), "CAST(NULL AS BIGINT) AS role_id, '' AS sex"),
+        "parent": ("target_id", ["role_id", "sex", "target_scope"], "target_scope", "role_id, sex"),
+        "own": ("unit_id", ["role_id", "sex"], str(Scope.OWN), "role_id, sex"),
+    }[grain]
+    head = ", ".join([*(f"c.{g}" for g in groups), "c.headcount AS in_scope", zeros])
+    body = ", ".join([*(f"s.{g}" for g in groups), "0 AS in_scope", level_columns])
+    # The headcounts are grouped by role as well, to join the role's requirements.
+    counted = ", ".join(f"s.{c}" for c in dict.fromkeys([unit, "role_id", *groups]))
+    grouped = ", ".join([unit, "item_id", *groups])
     # Identifiers come from model metadata, never from input.
     return f"""
-        SELECT unit_id, item_id, role_id, sex, {sums} FROM (
-            SELECT c.unit_id, rr.item_id, c.role_id, c.sex, c.headcount AS in_scope, {zeros}
+        SELECT {unit} AS unit_id, item_id, {out}, {scope} AS scope, {sums} FROM (
+            SELECT c.{unit}, rr.item_id, {head}
             FROM (
-                SELECT p.unit_id, p.role_id, p.sex, COUNT(*) AS headcount
-                FROM {PERSON} p WHERE {staff}
-                GROUP BY p.unit_id, p.role_id, p.sex
+                SELECT {counted}, COUNT(*) AS headcount
+                FROM {staff} s WHERE {where}
+                GROUP BY {counted}
             ) c
-            JOIN {REQUIREMENT} rr ON rr.role_id = c.role_id
+            JOIN {REQUIREMENT} rr ON rr.role_id = c.role_id {requirement_filter}
             UNION ALL
-            SELECT p.unit_id, rr.item_id, p.role_id, p.sex, 0 AS in_scope, {level_columns}
+            SELECT s.{unit}, rr.item_id, {body}
             FROM {LEVEL} cl
-            JOIN {PERSON} p ON p.id = cl.person_id
-            JOIN {REQUIREMENT} rr ON rr.role_id = p.role_id AND rr.item_id = cl.item_id
-            WHERE {staff}
+            JOIN {staff} s ON s.person_id = cl.person_id
+            JOIN {REQUIREMENT} rr ON rr.role_id = s.role_id AND rr.item_id = cl.item_id
+                {requirement_filter}
+            WHERE {where}
         ) parts
-        GROUP BY unit_id, item_id, role_id, sex
+        GROUP BY {grouped}
     """  # noqa: S608
 
 
-def _own_sql(person_filter: str = "") -> str:
-    """Insert phase-1 rows, scoped BOTH for units without child units, else OWN.
+def _phase1_grain(by_role: bool) -> tuple[str, str]:
+    """The `_rollup_select` grain of a phase-1 part and the staff it reads."""
+    if by_role:
+        return "parent", "s.target_scope IS NOT NULL"
+    return "leaf", "s.leaf = 1"
 
-    In unit order, so that each unit's rows share a few pages: a district dashboard then
-    reads two hundred schools from a few hundred pages instead of thirty thousand."""
+
+def _phase1_sql(staff: str, *, by_role: bool, where: str = "TRUE") -> str:
+    """Insert phase-1 rows. In unit order, so that each unit's rows share a few pages: a
+    district dashboard then reads its schools from a few hundred pages, not thousands."""
     cols = ", ".join(COUNTS)
+    grain, condition = _phase1_grain(by_role)
+    where = f"{where} AND {condition}"
     return f"""
         INSERT INTO {GAP_TABLE} ({KEYS}, {cols})
-        SELECT own.unit_id, own.item_id, own.role_id, own.sex,
-               CASE WHEN parents.parent_id IS NULL THEN {Scope.BOTH} ELSE {Scope.OWN} END,
-               {cols}
-        FROM ({_own_select(person_filter)}) own
-        LEFT JOIN (SELECT DISTINCT parent_id FROM {UNIT} WHERE parent_id IS NOT NULL) parents
-            ON parents.parent_id = own.unit_id
-        ORDER BY own.unit_id
+        SELECT * FROM ({_rollup_select(staff, grain=grain, where=where)}) phase1
+        ORDER BY unit_id
     """  # noqa: S608
 
 
 def _subtree_sql(unit_filter: str = "") -> str:
     """Phase 2 for the units with children at one depth (`%s` twice: depth, depth + 1):
-    their own rows plus their children's subtree rows."""
+    their own and leaf-children rows plus their non-leaf children's subtree rows.
+    `unit_filter` restricts the units (a condition on `{column}`)."""
     sums = ", ".join(f"SUM({c})" for c in COUNTS)
     cols = ", ".join(COUNTS)
     return f"""
@@ -167,14 +218,14 @@ def _subtree_sql(unit_filter: str = "") -> str:
         SELECT unit_id, item_id, role_id, sex, {Scope.SUBTREE}, {sums} FROM (
             SELECT g.unit_id, g.item_id, g.role_id, g.sex, {cols}
             FROM {GAP_TABLE} g
-            WHERE g.scope = {Scope.OWN} AND g.unit_id IN (
+            WHERE g.scope IN ({Scope.OWN}, {Scope.LEAF_CHILDREN}) AND g.unit_id IN (
                 SELECT u.id FROM {UNIT} u
                 WHERE u.depth = %s {unit_filter.format(column="u.id")}
             )
             UNION ALL
             SELECT u.parent_id, g.item_id, g.role_id, g.sex, {cols}
             FROM {GAP_TABLE} g JOIN {UNIT} u ON u.id = g.unit_id
-            WHERE g.scope IN ({Scope.SUBTREE}, {Scope.BOTH}) AND g.unit_id IN (
+            WHERE g.scope = {Scope.SUBTREE} AND g.unit_id IN (
                 SELECT u.id FROM {UNIT} u
                 WHERE u.depth = %s {unit_filter.format(column="u.parent_id")}
             )
@@ -186,10 +237,6 @@ def _subtree_sql(unit_filter: str = "") -> str:
 def _execute(sql: str, params: Sequence[int] = ()) -> None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-
-
-def _in(column: str, ids: Sequence[int]) -> str:
-    return f"AND {column} IN ({', '.join(['%s'] * len(ids))})"
 
 
 def _depths() -> list[int]:
@@ -206,32 +253,81 @@ def _lock_feed() -> None:
     # SQLite: a writing transaction already excludes every other writer.
 
 
-def _rebuild_postgresql() -> None:
+def _stage_staff(person_filter: str = "", *, kind: str = "TEMPORARY") -> None:
+    """(Re)create the staff table phase 1 reads (see `_staff_sql`); `kind` UNLOGGED lets
+    PostgreSQL's parallel workers read it (they cannot read temporary tables)."""
     with connection.cursor() as cursor:
-        # For this transaction only: the phase-1 hash aggregate in memory (bounded: about
-        # 150 bytes per group, 20 million groups at national scale), no parallel workers
-        # (each would build its own copy of the table), no JIT (no gain on these plans).
+        cursor.execute(f"DROP TABLE IF EXISTS {STAFF_TABLE}")
+        cursor.execute(f"CREATE {kind} TABLE {STAFF_TABLE} AS {_staff_sql(person_filter)}")
+        if connection.vendor == "postgresql":
+            # Its size decides the plan: a refresh's few thousand people are joined to
+            # their levels through the index, a rebuild's million by hashing.
+            cursor.execute(f"ANALYZE {STAFF_TABLE}")
+
+
+def _rebuild_postgresql() -> None:
+    """The PostgreSQL rebuild: phase 1 as two parallel `CREATE TABLE … AS` (an INSERT is
+    never parallel), copied into the emptied rollup table in unit order, so that each
+    unit's rows share a few pages (a district dashboard reads two hundred schools from a
+    few hundred pages); one index build; phase 2."""
+    parts = ("gaps_phase1_leaf", "gaps_phase1_parent")
+    cols = ", ".join(COUNTS)
+    with connection.cursor() as cursor:
+        # For this transaction only: the hash aggregates in memory (about 150 bytes per
+        # group; 5 million groups at national scale, each process holding its share),
+        # parallel workers as configured, no JIT (no gain on these plans).
         cursor.execute("SET LOCAL work_mem = '1GB'")
         cursor.execute("SET LOCAL hash_mem_multiplier = 2")
         cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
-        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        workers = max(0, int(settings.EDUCAP_GAP_REBUILD_WORKERS))
+        cursor.execute(f"SET LOCAL max_parallel_workers_per_gather = {workers}")
+        if workers:
+            # The planner's estimate of the groups is far too low for it to pick a
+            # parallel plan on its own.
+            cursor.execute("SET LOCAL parallel_setup_cost = 0")
+            cursor.execute("SET LOCAL parallel_tuple_cost = 0")
         cursor.execute("SET LOCAL jit = off")
         cursor.execute(f"ANALYZE {REQUIREMENT}")
+        _stage_staff(kind="UNLOGGED")
+        for name, by_role in zip(parts, (False, True), strict=True):
+            grain, where = _phase1_grain(by_role)
+            cursor.execute(f"DROP TABLE IF EXISTS {name}")
+            cursor.execute(
+                f"CREATE UNLOGGED TABLE {name} AS "
+                f"{_rollup_select(STAFF_TABLE, grain=grain, where=where)}"
+            )
         # TRUNCATE instead of DELETE: no dead rows to vacuum; readers wait for the commit.
         cursor.execute(f"TRUNCATE {GAP_TABLE}")
         cursor.execute(
-            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
-            "FROM pg_index i WHERE i.indrelid = %s::regclass AND NOT i.indisprimary",
+            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), c.conname "
+            "FROM pg_index i LEFT JOIN pg_constraint c "
+            "ON c.conindid = i.indexrelid AND c.contype = 'p' "
+            "WHERE i.indrelid = %s::regclass",
             [GAP_TABLE],
         )
         indexes = cursor.fetchall()
-        # Indexes are built once from the finished phase-1 rows: cheaper than maintaining
-        # them through 20 million inserts; phase 2 then reads the upper levels through them.
-        for name, _definition in indexes:
-            cursor.execute(f"DROP INDEX {name}")
-        cursor.execute(_own_sql())
-        for _name, definition in indexes:
-            cursor.execute(definition)
+        # Indexes (the primary key's too) are built once from the finished phase-1 rows:
+        # cheaper than maintaining them through millions of inserts; phase 2 then reads
+        # the upper levels through them.
+        for name, _definition, constraint in indexes:
+            if constraint:
+                cursor.execute(f"ALTER TABLE {GAP_TABLE} DROP CONSTRAINT {constraint}")
+            else:
+                cursor.execute(f"DROP INDEX {name}")
+        union = " UNION ALL ".join(f"SELECT * FROM {name}" for name in parts)  # noqa: S608
+        cursor.execute(
+            f"INSERT INTO {GAP_TABLE} ({KEYS}, {cols}) "  # noqa: S608
+            f"SELECT * FROM ({union}) phase1 ORDER BY unit_id"
+        )
+        for name in (*parts, STAFF_TABLE):
+            cursor.execute(f"DROP TABLE {name}")
+        for _name, definition, constraint in indexes:
+            if constraint:
+                cursor.execute(
+                    f"ALTER TABLE {GAP_TABLE} ADD CONSTRAINT {constraint} PRIMARY KEY (id)"
+                )
+            else:
+                cursor.execute(definition)
         cursor.execute(f"ANALYZE {GAP_TABLE}")
         for depth in _depths():
             cursor.execute(_subtree_sql(), [depth, depth + 1])
@@ -249,22 +345,65 @@ def gaps_rebuild(*, materialise: bool = True) -> int:
         _rebuild_postgresql()
         return UnitGap.objects.count()
     UnitGap.objects.all().delete()
-    _execute(_own_sql())
+    _stage_staff()
+    for by_role in (False, True):
+        _execute(_phase1_sql(STAFF_TABLE, by_role=by_role))
     for depth in _depths():
         _execute(_subtree_sql(), [depth, depth + 1])
+    _execute(f"DROP TABLE {STAFF_TABLE}")
     return UnitGap.objects.count()
+
+
+def unit_rows(
+    *,
+    unit_ids: Sequence[int],
+    framework_id: int,
+    role_id: int | None = None,
+    sex: str = "",
+    critical: int | None = None,
+) -> list[dict[str, Any]]:
+    """The counts of the staff posted in these units, per unit x competency x role x sex,
+    straight from the current levels (for units without child units, whose stored rows
+    have no role or sex). Optionally one role, one sex, requirements of at least weight
+    `critical`. One query; the cost grows with the people of these units."""
+    if not unit_ids:
+        return []
+    marks = ", ".join(["%s"] * len(unit_ids))
+    people = f"AND p.unit_id IN ({marks})"
+    params: list[Any] = [*unit_ids]
+    if role_id is not None:
+        people += " AND p.role_id = %s"
+        params.append(role_id)
+    if sex:
+        people += " AND p.sex = %s"
+        params.append(sex)
+    requirement = "AND rr.framework_id = %s"
+    requirement_params: list[Any] = [framework_id]
+    if critical is not None:
+        requirement += " AND rr.weight >= %s"
+        requirement_params.append(critical)
+    # Every person counts at their own unit: the staff rows' unit_id, grouped by role.
+    staff = f"({_staff_sql(people)})"
+    sql = _rollup_select(staff, grain="own", requirement_filter=requirement)
+    # Placeholders in text order: headcount staff, its requirement; levels' staff, theirs.
+    values = [*params, *requirement_params, *params, *requirement_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        columns = [c[0] for c in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _delta_sql(last: int) -> str:
     """Signed contributions of the change feed (rows up to id `last`) to each rollup row:
-    the person's unit (scope BOTH, or OWN and SUBTREE when it has child units) and every
-    ancestor (SUBTREE). People are taken as they are now; a person whose post changed
-    since is recomputed by the refresh that the change of post scheduled."""
+    the person's unit (BOTH for a unit without child units, else OWN and SUBTREE), the
+    LEAF_CHILDREN row of a leaf unit's parent, and every ancestor (SUBTREE). People are
+    taken as they are now; a person whose post changed since is recomputed by the refresh
+    that the change of post scheduled."""
     deltas = _contributions("f", sign="f.sign")
     columns = ", ".join(f"{expr} AS {name}" for name, expr in deltas.items())
     sums = ", ".join(f"SUM({name}) AS {name}" for name in deltas)
-    scopes = " UNION ALL ".join(f"SELECT {s} AS scope" for s in Scope.values)
-    leaf = f"NOT {_has_children('u.id')}"
+    scopes = " UNION ALL ".join(f"SELECT {s} AS scope" for s in (Scope.OWN, Scope.SUBTREE))
+    both = Scope.BOTH
     return f"""
         WITH RECURSIVE changed AS (
             SELECT p.unit_id, rr.item_id, p.role_id, p.sex, {columns}
@@ -273,10 +412,13 @@ def _delta_sql(last: int) -> str:
             JOIN {REQUIREMENT} rr ON rr.role_id = p.role_id AND rr.item_id = f.item_id
             WHERE f.id <= {int(last)} AND p.is_active AND p.unit_id IS NOT NULL
         ),
-        units AS (SELECT DISTINCT unit_id FROM changed),
+        units AS (
+            SELECT u.id, u.parent_id,
+                   CASE WHEN {_has_children("u.id")} THEN 0 ELSE 1 END AS leaf
+            FROM {UNIT} u WHERE u.id IN (SELECT DISTINCT unit_id FROM changed)
+        ),
         up (unit_id, ancestor_id) AS (
-            SELECT u.id, u.parent_id FROM {UNIT} u JOIN units ON units.unit_id = u.id
-            WHERE u.parent_id IS NOT NULL
+            SELECT id, parent_id FROM units WHERE parent_id IS NOT NULL
             UNION ALL
             SELECT up.unit_id, u.parent_id FROM up JOIN {UNIT} u ON u.id = up.ancestor_id
             WHERE u.parent_id IS NOT NULL
@@ -284,17 +426,23 @@ def _delta_sql(last: int) -> str:
         targets (unit_id, target_id, scope) AS (
             SELECT unit_id, ancestor_id, {Scope.SUBTREE} FROM up
             UNION ALL
-            SELECT u.id, u.id, s.scope
-            FROM {UNIT} u JOIN units ON units.unit_id = u.id CROSS JOIN ({scopes}) s
-            WHERE (s.scope = {Scope.BOTH}) = ({leaf})
+            SELECT id, id, {both} FROM units WHERE leaf = 1
+            UNION ALL
+            SELECT id, parent_id, {Scope.LEAF_CHILDREN} FROM units
+            WHERE leaf = 1 AND parent_id IS NOT NULL
+            UNION ALL
+            SELECT units.id, units.id, s.scope FROM units CROSS JOIN ({scopes}) s
+            WHERE units.leaf = 0
         )
-        SELECT t.target_id AS unit_id, c.item_id, c.role_id, c.sex, t.scope, {sums}
+        SELECT t.target_id AS unit_id, c.item_id,
+               CASE WHEN t.scope = {both} THEN NULL ELSE c.role_id END AS role_id,
+               CASE WHEN t.scope = {both} THEN '' ELSE c.sex END AS sex,
+               t.scope, {sums}
         FROM changed c JOIN targets t ON t.unit_id = c.unit_id
-        GROUP BY t.target_id, c.item_id, c.role_id, c.sex, t.scope
+        GROUP BY t.target_id, c.item_id,
+                 CASE WHEN t.scope = {both} THEN NULL ELSE c.role_id END,
+                 CASE WHEN t.scope = {both} THEN '' ELSE c.sex END, t.scope
     """  # noqa: S608
-
-
-DELTA_TABLE = "gaps_delta"
 
 
 def _apply_feed() -> int:
@@ -303,8 +451,7 @@ def _apply_feed() -> int:
     last = CurrentLevelChange.objects.order_by("-pk").values_list("pk", flat=True).first()
     if last is None:
         return 0
-    changes = ", ".join(c for c in COUNTS if c != "in_scope")
-    keys = ("unit_id", "item_id", "role_id", "sex", "scope")
+    changes = [c for c in COUNTS if c != "in_scope"]
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {DELTA_TABLE}")
         cursor.execute(f"CREATE TEMPORARY TABLE {DELTA_TABLE} AS {_delta_sql(last)}")
@@ -312,10 +459,15 @@ def _apply_feed() -> int:
             # Its size decides the plan: a few thousand rows are updated through the index,
             # not by scanning every rollup row.
             cursor.execute(f"ANALYZE {DELTA_TABLE}")
-        assignments = ", ".join(f"{c} = {GAP_TABLE}.{c} + d.{c}" for c in changes.split(", "))
-        matches = " AND ".join(f"{GAP_TABLE}.{k} = d.{k}" for k in keys)
+        assignments = ", ".join(f"{c} = {GAP_TABLE}.{c} + d.{c}" for c in changes)
+        matches = " AND ".join(
+            f"{GAP_TABLE}.{k} = d.{k}" for k in ("unit_id", "scope", "item_id", "sex")
+        )
+        # A BOTH row has no role: matched by equality, NULL would match nothing.
+        g = GAP_TABLE
+        role = f"({g}.role_id = d.role_id OR ({g}.role_id IS NULL AND d.role_id IS NULL))"
         cursor.execute(
-            f"UPDATE {GAP_TABLE} SET {assignments} FROM {DELTA_TABLE} d WHERE {matches}"  # noqa: S608
+            f"UPDATE {GAP_TABLE} SET {assignments} FROM {DELTA_TABLE} d WHERE {matches} AND {role}"  # noqa: S608
         )
         cursor.execute(f"DROP TABLE {DELTA_TABLE}")
     return CurrentLevelChange.objects.filter(pk__lte=last).delete()[0]
@@ -368,6 +520,7 @@ def gaps_refresh(*, person_ids: Iterable[int] = (), unit_ids: Iterable[int] = ()
         gaps_rebuild(materialise=False)
         return len(depth_of)
     touched = sorted(depth_of)
+    inside = f"IN (SELECT unit_id FROM {TOUCHED_TABLE})"  # noqa: S608
     with transaction.atomic():
         _lock_feed()
         _apply_feed()
@@ -375,15 +528,21 @@ def gaps_refresh(*, person_ids: Iterable[int] = (), unit_ids: Iterable[int] = ()
             # Small statements planned as big ones: JIT compilation would cost more than
             # the query.
             _execute("SET LOCAL jit = off")
-        for start in range(0, len(touched), BATCH):
-            chunk = touched[start : start + BATCH]
-            UnitGap.objects.filter(unit_id__in=chunk).delete()
-            _execute(_own_sql(_in("p.unit_id", chunk)), [*chunk, *chunk])
+        _execute(f"DROP TABLE IF EXISTS {TOUCHED_TABLE}")
+        _execute(f"CREATE TEMPORARY TABLE {TOUCHED_TABLE} (unit_id bigint PRIMARY KEY)")
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {TOUCHED_TABLE} (unit_id) VALUES (%s)",  # noqa: S608
+                [(pk,) for pk in touched],
+            )
+        _execute(f"DELETE FROM {GAP_TABLE} WHERE unit_id {inside}")  # noqa: S608
+        # The people of the touched units, and of their child schools (whose role x sex
+        # split is stored in the touched parent's LEAF_CHILDREN rows).
+        _stage_staff(f"AND (p.unit_id {inside} OR u.parent_id {inside})")
+        _execute(_phase1_sql(STAFF_TABLE, by_role=False, where=f"s.unit_id {inside}"))
+        _execute(_phase1_sql(STAFF_TABLE, by_role=True, where=f"s.target_id {inside}"))
         for depth in sorted(set(depth_of.values()), reverse=True):
-            at_depth = sorted(pk for pk, d in depth_of.items() if d == depth)
-            for start in range(0, len(at_depth), BATCH):
-                chunk = at_depth[start : start + BATCH]
-                marks = ", ".join(["%s"] * len(chunk))
-                unit_filter = "AND {column} IN (" + marks + ")"
-                _execute(_subtree_sql(unit_filter), [depth, *chunk, depth + 1, *chunk])
+            _execute(_subtree_sql(f"AND {{column}} {inside}"), [depth, depth + 1])
+        _execute(f"DROP TABLE {STAFF_TABLE}")
+        _execute(f"DROP TABLE {TOUCHED_TABLE}")
     return len(touched)

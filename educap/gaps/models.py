@@ -35,12 +35,19 @@ class RoleRequirement(models.Model):
 
 
 class Scope(models.IntegerChoices):
-    """Which staff a rollup row counts. A unit without child units stores one set of rows
-    (`BOTH`): its own staff are its whole subtree."""
+    """Which staff a rollup row counts.
+
+    A unit without child units (a school) stores one row per competency (`BOTH`, role and
+    sex left blank): its own staff are its whole subtree, and at national scale a school x
+    competency x role x sex row would stand for about two people. Its role x sex split is
+    kept one level up, in its parent's `LEAF_CHILDREN` rows, and read for one school from
+    the current levels (see selectors). Units with child units store `OWN`, `SUBTREE` and
+    `LEAF_CHILDREN` rows by role and sex."""
 
     OWN = 1, _("staff posted in the unit")
     SUBTREE = 2, _("the unit and everything below it")
     BOTH = 3, _("the unit, which has no units below it")
+    LEAF_CHILDREN = 4, _("staff of the unit's child units that have no units below them")
 
 
 OWN_SCOPES = (Scope.OWN, Scope.BOTH)
@@ -48,7 +55,8 @@ SUBTREE_SCOPES = (Scope.SUBTREE, Scope.BOTH)
 
 
 class UnitGap(models.Model):
-    """Counts for one org unit x competency x role x sex in one `Scope`.
+    """Counts for one org unit x competency x role x sex in one `Scope` (role empty and
+    sex blank in `BOTH` rows: all roles and both sexes).
 
     Dashboards sum these over roles and sexes. Counts are plain integers: the engine adds
     signed deltas, and a row that is about to be recomputed may pass through a transient
@@ -69,9 +77,15 @@ class UnitGap(models.Model):
         db_index=False,
     )
     role = models.ForeignKey(
-        Role, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+        Role,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        blank=True,
     )
-    sex = models.CharField(max_length=1)
+    sex = models.CharField(max_length=1, blank=True)
     scope = models.PositiveSmallIntegerField(choices=Scope.choices)
     in_scope = models.IntegerField()
     assessed = models.IntegerField()

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Max, Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 
 from educap.accounts.scope import scope_for
 from educap.assessments.models import CurrentLevel
@@ -24,8 +24,8 @@ from educap.frameworks.models import (
     LevelIndicator,
     ScaleLevel,
 )
-from educap.gaps.engine import COUNTS
-from educap.gaps.models import OWN_SCOPES, SUBTREE_SCOPES, RoleRequirement, UnitGap
+from educap.gaps.engine import COUNTS, unit_rows
+from educap.gaps.models import SUBTREE_SCOPES, RoleRequirement, Scope, UnitGap
 from educap.org.models import OrgUnit
 from educap.people.models import Person, Role, Vacancy
 
@@ -185,6 +185,49 @@ def _sums(rows: QuerySet[UnitGap], *group: str) -> Iterable[dict[str, Any]]:
     return rows.values(*group).annotate(**{c: Sum(c) for c in COUNTS}).order_by()
 
 
+def _is_leaf(unit: OrgUnit) -> bool:
+    """Whether the unit has no child units (one query, remembered on the instance; none
+    when it was read with the `has_children` annotation)."""
+    known = getattr(unit, "has_children", None)
+    if known is None:
+        known = OrgUnit.objects.filter(parent=unit).exists()
+        unit.has_children = known  # type: ignore[attr-defined]
+    return not known
+
+
+def _live_rows(
+    unit_ids: list[int], filters: GapFilters, *, critical: int | None = None
+) -> list[dict[str, Any]]:
+    """Rows of units without child units by role and sex (stored only as one row per
+    competency), from their people's current levels (see engine.unit_rows)."""
+    return unit_rows(
+        unit_ids=unit_ids,
+        framework_id=filters.framework.pk,
+        role_id=filters.role.pk if filters.role is not None else None,
+        sex=filters.sex,
+        critical=critical,
+    )
+
+
+def _subtree_rows(
+    units: list[OrgUnit], filters: GapFilters, *, by_role_sex: bool = False
+) -> list[dict[str, Any]]:
+    """Subtree counts of these units per unit x competency (x role x sex with
+    `by_role_sex`): stored rows, and for units without child units, when a role or sex is
+    asked for, their people's current levels. One query, two with live rows."""
+    live = bool(by_role_sex or filters.role is not None or filters.sex)
+    leaves = [u.pk for u in units if live and _is_leaf(u)]
+    stored = [u.pk for u in units if u.pk not in leaves]
+    group = ("unit_id", "item_id", "role_id", "sex") if by_role_sex else ("unit_id", "item_id")
+    rows: list[dict[str, Any]] = []
+    if stored:
+        query = UnitGap.objects.filter(filters.q(), scope__in=SUBTREE_SCOPES, unit_id__in=stored)
+        rows += _sums(query, *group)
+    if leaves:
+        rows += _live_rows(leaves, filters)
+    return rows
+
+
 @dataclass
 class UnitMatrix:
     unit: OrgUnit
@@ -207,24 +250,31 @@ def unit_matrix(
 ) -> UnitMatrix:
     """The heat map: child units x competencies for one unit subtree (four queries; five
     with `children_page` = (offset, limit), which reads only that page of child units,
-    by name)."""
+    by name; one more with a role or sex filter when some of them have no child units)."""
     _require_visible(user, unit)
     hide = small_cells_hidden(user=user, unit=unit)
     threshold = settings.EDUCAP_SMALL_CELL_THRESHOLD
     competencies = framework_competencies(framework=filters.framework)
-    child_units = OrgUnit.objects.filter(parent=unit).select_related("level").order_by("name")
+    has_children = OrgUnit.objects.filter(parent=OuterRef("pk"))
+    child_units = (
+        OrgUnit.objects.filter(parent=unit)
+        .select_related("level")
+        .annotate(has_children=Exists(has_children))
+        .order_by("name")
+    )
     children_total = None
     if children_page is not None:
         # A page of child units by name; one without staff in scope is left out of its page.
         offset, limit = children_page
         children_total = child_units.count()
         child_units = child_units[offset : offset + limit]
-    children = list(child_units)
-    rows = UnitGap.objects.filter(
-        filters.q(), scope__in=SUBTREE_SCOPES, unit_id__in=[unit.pk] + [c.pk for c in children]
-    )
+    children: list[OrgUnit] = list(child_units)
+    if getattr(unit, "has_children", None) is None and (children or children_total):
+        unit.has_children = True  # type: ignore[attr-defined]
+    elif not children and children_page is None:
+        unit.has_children = False  # type: ignore[attr-defined]
     cells: dict[int, dict[int, GapStats]] = defaultdict(lambda: defaultdict(GapStats))
-    for row in _sums(rows, "unit_id", "item_id"):
+    for row in _subtree_rows([unit, *children], filters):
         cells[row["unit_id"]][row["item_id"]].add(row)
     total = GapStats()
     for stats in cells[unit.pk].values():
@@ -265,10 +315,9 @@ def training_needs(
 ) -> list[Need]:
     """The training-needs analysis of a unit subtree: competencies ranked by priority."""
     _require_visible(user, unit)
-    rows = UnitGap.objects.filter(filters.q(), scope__in=SUBTREE_SCOPES, unit=unit)
     by_item: dict[int, GapStats] = defaultdict(GapStats)
     split: dict[int, dict[tuple[int, str], int]] = defaultdict(dict)
-    for row in _sums(rows, "item_id", "role_id", "sex"):
+    for row in _subtree_rows([unit], filters, by_role_sex=True):
         by_item[row["item_id"]].add(row)
         if row["below"]:
             split[row["item_id"]][(row["role_id"], row["sex"])] = row["below"]
@@ -315,23 +364,44 @@ def recruitment_needs(
     needs: list[RecruitmentNeed] = []
     if pairs:
         # The unit and its child units, the units its dashboard lists: a national list
-        # of every school would scan every rollup row and help nobody; drill down instead.
-        listed = [unit.pk, *OrgUnit.objects.filter(parent=unit).values_list("pk", flat=True)]
-        rows = UnitGap.objects.filter(
-            scope__in=OWN_SCOPES,
-            unit_id__in=listed,
-            item_id__in={i for _, i in pairs},
-            role_id__in={r for r, _ in pairs},
-        )
-        if filters.sex:
-            rows = rows.filter(sex=filters.sex)
-        grouped = (
-            rows.values("unit_id", "role_id", "item_id")
-            .annotate(in_scope=Sum("in_scope"), meeting=Sum("meeting"))
-            .filter(meeting=0)
-            .order_by("unit_id", "role_id", "item_id")[:limit]
-        )
-        found = [g for g in grouped if (g["role_id"], g["item_id"]) in pairs]
+        # of every school would help nobody; drill down instead. Units with child units
+        # from their stored OWN rows; schools (no role split stored) from their people's
+        # current levels of the critical competencies.
+        has_children = OrgUnit.objects.filter(parent=OuterRef("pk"))
+        listed = [
+            unit,
+            *OrgUnit.objects.filter(parent=unit).annotate(has_children=Exists(has_children)),
+        ]
+        leaves = [u.pk for u in listed if _is_leaf(u)]
+        found: list[dict[str, Any]] = []
+        stored = [u.pk for u in listed if u.pk not in leaves]
+        if stored:
+            rows = UnitGap.objects.filter(
+                scope=Scope.OWN,
+                unit_id__in=stored,
+                item_id__in={i for _, i in pairs},
+                role_id__in={r for r, _ in pairs},
+            )
+            if filters.sex:
+                rows = rows.filter(sex=filters.sex)
+            found += (
+                rows.values("unit_id", "role_id", "item_id")
+                .annotate(in_scope=Sum("in_scope"), meeting=Sum("meeting"))
+                .filter(meeting=0)
+                .order_by("unit_id", "role_id", "item_id")[:limit]
+            )
+        if leaves:
+            totals: dict[tuple[int, int, int], list[int]] = defaultdict(lambda: [0, 0])
+            for row in _live_rows(leaves, filters, critical=CRITICAL):
+                key = (row["unit_id"], row["role_id"], row["item_id"])
+                totals[key][0] += row["in_scope"]
+                totals[key][1] += row["meeting"]
+            found += [
+                {"unit_id": u, "role_id": r, "item_id": i, "in_scope": n}
+                for (u, r, i), (n, meeting) in sorted(totals.items())
+                if not meeting
+            ]
+        found = [g for g in found if (g["role_id"], g["item_id"]) in pairs][:limit]
         units = OrgUnit.objects.in_bulk({g["unit_id"] for g in found})
         roles = Role.objects.in_bulk({g["role_id"] for g in found})
         items = FrameworkItem.objects.in_bulk({g["item_id"] for g in found})
@@ -503,13 +573,11 @@ def unit_headcount(*, user: User | AnonymousUser, unit: OrgUnit, filters: GapFil
     role and sex `in_scope` is the same for each of its competencies: the sum over roles and
     sexes of that number counts each person once."""
     _require_visible(user, unit)
-    rows = (
-        UnitGap.objects.filter(filters.q(), scope__in=SUBTREE_SCOPES, unit=unit)
-        .values("role_id", "sex")
-        .annotate(people=Max("in_scope"))
-        .order_by()
-    )
-    return sum(row["people"] or 0 for row in rows)
+    people: dict[tuple[int, str], int] = defaultdict(int)
+    for row in _subtree_rows([unit], filters, by_role_sex=True):
+        key = (row["role_id"], row["sex"])
+        people[key] = max(people[key], row["in_scope"] or 0)
+    return sum(people.values())
 
 
 @dataclass

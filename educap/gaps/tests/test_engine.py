@@ -23,7 +23,13 @@ from educap.frameworks.models import (
     Requirement,
     RoleProfile,
 )
-from educap.gaps.engine import COUNTS, gaps_apply_changes, gaps_rebuild, gaps_refresh
+from educap.gaps.engine import (
+    COUNTS,
+    gaps_apply_changes,
+    gaps_rebuild,
+    gaps_refresh,
+    unit_rows,
+)
 from educap.gaps.models import Scope, UnitGap
 from educap.org.models import OrgUnit
 from educap.org.services import orgunit_move
@@ -70,21 +76,52 @@ def oracle() -> dict[tuple[int, int, int, str, bool], tuple[int, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
-def stored() -> dict[tuple[int, int, int, str, bool], tuple[int, ...]]:
-    """The rollups as own (False) and subtree (True) rows; a BOTH row is both."""
+Key = tuple[int, int, int | None, str, int]
+
+
+def expected() -> dict[Key, tuple[int, ...]]:
+    """The oracle in the stored grain: units with child units by role and sex (OWN,
+    SUBTREE, and LEAF_CHILDREN: their child units without children); units without child
+    units one row per competency (BOTH)."""
+    units = {u.pk: u for u in OrgUnit.objects.all()}
+    parents = {u.parent_id for u in units.values()}
+    out: dict[Key, list[int]] = defaultdict(lambda: [0] * len(COUNTS))
+
+    def add(key: Key, counts: tuple[int, ...]) -> None:
+        out[key] = [a + b for a, b in zip(out[key], counts, strict=True)]
+
+    for (unit_id, item_id, role_id, sex, subtree), counts in oracle().items():
+        parent_id = units[unit_id].parent_id
+        if unit_id in parents:
+            add((unit_id, item_id, role_id, sex, Scope.SUBTREE if subtree else Scope.OWN), counts)
+        elif not subtree:
+            add((unit_id, item_id, None, "", Scope.BOTH), counts)
+            if parent_id is not None:
+                add((parent_id, item_id, role_id, sex, Scope.LEAF_CHILDREN), counts)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def stored() -> dict[Key, tuple[int, ...]]:
     out = {}
-    parents = set(OrgUnit.objects.values_list("parent_id", flat=True))
     for g in UnitGap.objects.all():
-        counts = tuple(getattr(g, c) for c in COUNTS)
-        # A unit with children never stores BOTH; a unit without never stores OWN/SUBTREE.
-        assert (g.scope == Scope.BOTH) == (g.unit_id not in parents), g
-        for subtree in {Scope.OWN: [False], Scope.SUBTREE: [True], Scope.BOTH: [False, True]}[
-            g.scope
-        ]:
-            key = (g.unit_id, g.item_id, g.role_id, g.sex, subtree)
-            assert key not in out, key
-            out[key] = counts
+        key = (g.unit_id, g.item_id, g.role_id, g.sex, g.scope)
+        assert key not in out, key
+        out[key] = tuple(getattr(g, c) for c in COUNTS)
     return out
+
+
+def live_rows_match_the_oracle(framework_id: int) -> None:
+    """`unit_rows` (a unit's own staff by role and sex, from the current levels) for every
+    unit equals the oracle's own rows."""
+    own = {k[:4]: v for k, v in oracle().items() if not k[4]}
+    rows = unit_rows(
+        unit_ids=list(OrgUnit.objects.values_list("pk", flat=True)), framework_id=framework_id
+    )
+    live = {
+        (r["unit_id"], r["item_id"], r["role_id"], r["sex"]): tuple(r[c] for c in COUNTS)
+        for r in rows
+    }
+    assert live == own
 
 
 def build_world(data) -> dict:
@@ -184,7 +221,8 @@ def test_rebuild_and_increments_match_the_oracle(db, data):
 def check_world(data) -> None:
     world = build_world(data)
     gaps_rebuild()
-    assert stored() == oracle()
+    assert stored() == expected()
+    live_rows_match_the_oracle(world["items"][0].framework_id)
 
     people, units, items = world["people"], world["units"], world["items"]
     for _ in range(data.draw(st.integers(1, 4), label="changes")):
@@ -225,7 +263,8 @@ def check_world(data) -> None:
             old_parent = unit.parent_id
             orgunit_move(actor=None, unit=unit, new_parent=target)
             gaps_refresh(unit_ids=[unit.pk, old_parent])
-        assert stored() == oracle()
+        assert stored() == expected()
+    live_rows_match_the_oracle(world["items"][0].framework_id)
     incremental = stored()
     gaps_rebuild()
     assert stored() == incremental

@@ -136,3 +136,113 @@ def test_partner_never_sees_a_total_of_fewer_than_five_people(ministry, rated):
     )
     # G2's districts hold 2 people each: 2 x several competencies would exceed 5.
     assert all(total.suppressed for _, total, _ in matrix.children)
+
+
+def _brute_force(framework, units, role=None, sex=""):
+    """(unit id, item id) -> (in scope, assessed, meeting, below, gap sum) over the people
+    posted in each unit (these units have no child units), one person at a time."""
+    from collections import defaultdict
+
+    from educap.assessments.models import CurrentLevel
+    from educap.gaps.models import RoleRequirement
+    from educap.people.models import Person
+
+    out = defaultdict(lambda: [0, 0, 0, 0, 0])
+    people = Person.objects.filter(unit__in=units, is_active=True)
+    if role is not None:
+        people = people.filter(role=role)
+    if sex:
+        people = people.filter(sex=sex)
+    for person in people:
+        for req in RoleRequirement.objects.filter(framework=framework, role_id=person.role_id):
+            level = CurrentLevel.objects.filter(person=person, item_id=req.item_id).first()
+            row = out[(person.unit_id, req.item_id)]
+            row[0] += 1
+            if level is not None:
+                gap = max(0, req.required - level.value)
+                row[1] += 1
+                row[2] += gap == 0
+                row[3] += gap > 0
+                row[4] += gap
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def test_schools_split_by_role_and_sex_equal_a_brute_force_count(ministry, rated):
+    """Schools store one row per competency; a role or sex filter reads their people's
+    current levels instead, and must give the numbers counted person by person."""
+    from educap.gaps.models import RoleRequirement
+    from educap.gaps.selectors import unit_headcount
+
+    framework, _items = rated
+    district = ministry.units["G1D1"]
+    schools = list(district.children.all())
+    assert schools
+    assert not any(s.children.exists() for s in schools)
+    roles = {p.role for p in ministry.people.values() if p.role is not None}
+    for role in [None, *roles]:
+        for sex in ("", "F", "M"):
+            filters = GapFilters(framework, role=role, sex=sex)
+            matrix = unit_matrix(user=ministry.users["central"], unit=district, filters=filters)
+            got = {
+                (child.pk, item_id): (s.in_scope, s.assessed, s.meeting, s.below, s.gap_sum)
+                for child, _total, cells in matrix.children
+                for item_id, s in cells.items()
+            }
+            assert got == _brute_force(framework, schools, role, sex), (role, sex)
+            for school in schools:
+                expected = _brute_force(framework, [school], role, sex)
+                needs = training_needs(
+                    user=ministry.users["central"], unit=school, filters=filters, limit=50
+                )
+                assert {n.item.pk: n.stats.below for n in needs} == {
+                    item_id: v[3] for (_u, item_id), v in expected.items() if v[4]
+                }
+                people = school.staff.filter(is_active=True)
+                if role is not None:
+                    people = people.filter(role=role)
+                if sex:
+                    people = people.filter(sex=sex)
+                required = set(
+                    RoleRequirement.objects.filter(framework=framework).values_list(
+                        "role_id", flat=True
+                    )
+                )
+                headcount = unit_headcount(
+                    user=ministry.users["central"], unit=school, filters=filters
+                )
+                assert headcount == len([p for p in people if p.role_id in required])
+
+
+def test_recruitment_needs_of_schools_come_from_their_people(ministry, rated):
+    from educap.core.testing import make_person
+    from educap.gaps.models import RoleRequirement
+    from educap.gaps.selectors import CRITICAL
+
+    framework, _items = rated
+    district = ministry.units["G1D1"]
+    # An EMIS officer posted in a school, never rated: nobody there meets D2.1 (critical).
+    make_person(ministry.units["G1D1S1"], ministry.people["g1d1_officer"].role, sex="F")
+    expected = set()
+    for school in district.children.all():
+        for person in school.staff.filter(is_active=True):
+            for req in RoleRequirement.objects.filter(
+                framework=framework, role_id=person.role_id, weight__gte=CRITICAL
+            ):
+                colleagues = school.staff.filter(is_active=True, role_id=person.role_id)
+                meets = any(
+                    level.value >= req.required
+                    for p in colleagues
+                    for level in p.current_levels.filter(item_id=req.item_id)
+                )
+                if not meets:
+                    expected.add((school.code, person.role.code, req.item.code))
+    needs = recruitment_needs(
+        user=ministry.users["central"], unit=district, filters=GapFilters(framework)
+    )
+    got = {
+        (n.unit.code, n.role.code, n.item.code)
+        for n in needs
+        if n.item is not None and n.unit != district
+    }
+    assert ("G1D1S1", "emis_officer", "D2.1") in expected
+    assert got == expected
