@@ -292,9 +292,6 @@ LOGGING = {
 
 # Partner viewers never see a cell smaller than this.
 EDUCAP_SMALL_CELL_THRESHOLD = env.int("EDUCAP_SMALL_CELL_THRESHOLD", default=5)
-# PostgreSQL parallel workers per statement for the gap rebuild's first phase (0: none).
-# One worker uses both cores of a 2-core server; give more on a bigger database server.
-EDUCAP_GAP_REBUILD_WORKERS = env.int("EDUCAP_GAP_REBUILD_WORKERS", default=1)
 EDUCAP_DEMO_PASSWORD = env.str("EDUCAP_DEMO_PASSWORD", default="educap-demo-2026")
 
 # Which rating sources set a person's current level, in tiers: the first tier with valid

@@ -31,6 +31,7 @@ from educap.assessments.models import (
     Rating,
     Source,
 )
+from educap.assessments.signals import campaign_closed
 from educap.audit.models import AuditAction
 from educap.audit.services import audit_record, snapshot
 from educap.core.errors import field_error
@@ -326,6 +327,7 @@ def campaign_close(*, actor: User | None, campaign: Campaign) -> Campaign:
         before={"status": CampaignStatus.OPEN},
         after={"status": CampaignStatus.CLOSED},
     )
+    campaign_closed.send(sender=Campaign, campaign_id=campaign.pk)
     return campaign
 
 

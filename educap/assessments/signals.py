@@ -6,3 +6,6 @@ from django.dispatch import Signal
 # or None after a full rebuild; `logged` tells whether every change is in the change feed
 # (CurrentLevelChange), so that consumers can apply deltas instead of recomputing.
 current_levels_changed = Signal()
+
+# Sent when a campaign closes, inside the closing transaction; `campaign_id`.
+campaign_closed = Signal()

@@ -8,7 +8,7 @@ class GapsConfig(AppConfig):
 
     def ready(self) -> None:
         # The source apps send signals and never import gaps; the wiring lives here.
-        from educap.assessments.signals import current_levels_changed
+        from educap.assessments.signals import campaign_closed, current_levels_changed
         from educap.frameworks.signals import requirements_changed
         from educap.gaps import receivers
         from educap.org.signals import units_changed
@@ -22,3 +22,4 @@ class GapsConfig(AppConfig):
         requirements_changed.connect(
             receivers.on_requirements_changed, dispatch_uid="gaps-requirements"
         )
+        campaign_closed.connect(receivers.on_campaign_closed, dispatch_uid="gaps-campaigns")

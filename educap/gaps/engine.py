@@ -28,7 +28,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
 
 from educap.assessments.models import CurrentLevel, CurrentLevelChange
@@ -195,15 +194,14 @@ def _phase1_grain(by_role: bool) -> tuple[str, str]:
 
 
 def _phase1_sql(staff: str, *, by_role: bool, where: str = "TRUE") -> str:
-    """Insert phase-1 rows. In unit order, so that each unit's rows share a few pages: a
-    district dashboard then reads its schools from a few hundred pages, not thousands."""
+    """Insert phase-1 rows (in no particular order: sorting 5 million rows at national
+    scale took longer than the aggregation saves on any page)."""
     cols = ", ".join(COUNTS)
     grain, condition = _phase1_grain(by_role)
     where = f"{where} AND {condition}"
     return f"""
         INSERT INTO {GAP_TABLE} ({KEYS}, {cols})
         SELECT * FROM ({_rollup_select(staff, grain=grain, where=where)}) phase1
-        ORDER BY unit_id
     """  # noqa: S608
 
 
@@ -253,12 +251,11 @@ def _lock_feed() -> None:
     # SQLite: a writing transaction already excludes every other writer.
 
 
-def _stage_staff(person_filter: str = "", *, kind: str = "TEMPORARY") -> None:
-    """(Re)create the staff table phase 1 reads (see `_staff_sql`); `kind` UNLOGGED lets
-    PostgreSQL's parallel workers read it (they cannot read temporary tables)."""
+def _stage_staff(person_filter: str = "") -> None:
+    """(Re)create the temporary staff table phase 1 reads (see `_staff_sql`)."""
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {STAFF_TABLE}")
-        cursor.execute(f"CREATE {kind} TABLE {STAFF_TABLE} AS {_staff_sql(person_filter)}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {STAFF_TABLE} AS {_staff_sql(person_filter)}")
         if connection.vendor == "postgresql":
             # Its size decides the plan: a refresh's few thousand people are joined to
             # their levels through the index, a rebuild's million by hashing.
@@ -266,36 +263,19 @@ def _stage_staff(person_filter: str = "", *, kind: str = "TEMPORARY") -> None:
 
 
 def _rebuild_postgresql() -> None:
-    """The PostgreSQL rebuild: phase 1 as two parallel `CREATE TABLE … AS` (an INSERT is
-    never parallel), copied into the emptied rollup table in unit order, so that each
-    unit's rows share a few pages (a district dashboard reads two hundred schools from a
-    few hundred pages); one index build; phase 2."""
-    parts = ("gaps_phase1_leaf", "gaps_phase1_parent")
-    cols = ", ".join(COUNTS)
+    """The PostgreSQL rebuild: the rollup table emptied, its indexes and primary key
+    dropped, phase 1 inserted, the indexes built once (cheaper than maintaining them
+    through millions of inserts; phase 2 then reads the upper levels through them)."""
     with connection.cursor() as cursor:
         # For this transaction only: the hash aggregates in memory (about 150 bytes per
-        # group; 5 million groups at national scale, each process holding its share),
-        # parallel workers as configured, no JIT (no gain on these plans).
+        # group, 5 million groups at national scale), no parallel workers (an INSERT never
+        # uses them), no JIT (no gain on these plans).
         cursor.execute("SET LOCAL work_mem = '1GB'")
         cursor.execute("SET LOCAL hash_mem_multiplier = 2")
         cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
-        workers = max(0, int(settings.EDUCAP_GAP_REBUILD_WORKERS))
-        cursor.execute(f"SET LOCAL max_parallel_workers_per_gather = {workers}")
-        if workers:
-            # The planner's estimate of the groups is far too low for it to pick a
-            # parallel plan on its own.
-            cursor.execute("SET LOCAL parallel_setup_cost = 0")
-            cursor.execute("SET LOCAL parallel_tuple_cost = 0")
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         cursor.execute("SET LOCAL jit = off")
         cursor.execute(f"ANALYZE {REQUIREMENT}")
-        _stage_staff(kind="UNLOGGED")
-        for name, by_role in zip(parts, (False, True), strict=True):
-            grain, where = _phase1_grain(by_role)
-            cursor.execute(f"DROP TABLE IF EXISTS {name}")
-            cursor.execute(
-                f"CREATE UNLOGGED TABLE {name} AS "
-                f"{_rollup_select(STAFF_TABLE, grain=grain, where=where)}"
-            )
         # TRUNCATE instead of DELETE: no dead rows to vacuum; readers wait for the commit.
         cursor.execute(f"TRUNCATE {GAP_TABLE}")
         cursor.execute(
@@ -306,21 +286,15 @@ def _rebuild_postgresql() -> None:
             [GAP_TABLE],
         )
         indexes = cursor.fetchall()
-        # Indexes (the primary key's too) are built once from the finished phase-1 rows:
-        # cheaper than maintaining them through millions of inserts; phase 2 then reads
-        # the upper levels through them.
         for name, _definition, constraint in indexes:
             if constraint:
                 cursor.execute(f"ALTER TABLE {GAP_TABLE} DROP CONSTRAINT {constraint}")
             else:
                 cursor.execute(f"DROP INDEX {name}")
-        union = " UNION ALL ".join(f"SELECT * FROM {name}" for name in parts)  # noqa: S608
-        cursor.execute(
-            f"INSERT INTO {GAP_TABLE} ({KEYS}, {cols}) "  # noqa: S608
-            f"SELECT * FROM ({union}) phase1 ORDER BY unit_id"
-        )
-        for name in (*parts, STAFF_TABLE):
-            cursor.execute(f"DROP TABLE {name}")
+        _stage_staff()
+        for by_role in (False, True):
+            cursor.execute(_phase1_sql(STAFF_TABLE, by_role=by_role))
+        cursor.execute(f"DROP TABLE {STAFF_TABLE}")
         for _name, definition, constraint in indexes:
             if constraint:
                 cursor.execute(

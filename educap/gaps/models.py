@@ -113,3 +113,97 @@ class UnitGap(models.Model):
     @property
     def unknown(self) -> int:
         return self.in_scope - self.assessed
+
+
+class GapSnapshot(models.Model):
+    """The subtree rollups as they stood when an assessment campaign closed: the gaps "as
+    at the end of the campaign period", kept for comparing rounds (baseline, reassessment)
+    after current levels have moved on. Taken by `services.gap_snapshot_take`."""
+
+    campaign = models.OneToOneField(
+        "assessments.Campaign",
+        on_delete=models.CASCADE,
+        related_name="gap_snapshot",
+        verbose_name=_("campaign"),
+    )
+    taken_at = models.DateTimeField(_("taken at"))
+    rows = models.PositiveIntegerField(_("rollup rows"), default=0)
+
+    class Meta:
+        verbose_name = _("gap snapshot")
+        verbose_name_plural = _("gap snapshots")
+        ordering = ["-taken_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} @ {self.taken_at:%Y-%m-%d}"
+
+
+class UnitGapSnapshot(models.Model):
+    """A copy of one `UnitGap` subtree row (scope SUBTREE or BOTH) in a `GapSnapshot`."""
+
+    snapshot = models.ForeignKey(
+        GapSnapshot, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    unit = models.ForeignKey(
+        OrgUnit, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    item = models.ForeignKey(
+        FrameworkItem,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    role = models.ForeignKey(
+        Role,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        blank=True,
+    )
+    sex = models.CharField(max_length=1, blank=True)
+    scope = models.PositiveSmallIntegerField(choices=Scope.choices)
+    in_scope = models.IntegerField()
+    assessed = models.IntegerField()
+    meeting = models.IntegerField()
+    below = models.IntegerField()
+    gap_sum = models.IntegerField()
+    weighted_gap_sum = models.IntegerField()
+    weighted_required_sum = models.IntegerField()
+    calibration_pairs = models.IntegerField()
+    calibration_sum = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("unit gap snapshot row")
+        verbose_name_plural = _("unit gap snapshot rows")
+        indexes = [
+            models.Index(fields=["snapshot", "unit", "item"], name="unit_gap_snapshot_lookup")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.snapshot_id}/{self.unit_id}/{self.item_id}/{self.role_id}/{self.sex}"
+
+
+class SchoolHeadcountSnapshot(models.Model):
+    """Staff in scope of one unit without child units in a `GapSnapshot`: its snapshot
+    rows have no role split to count people by (see `UnitGap` scope BOTH)."""
+
+    snapshot = models.ForeignKey(
+        GapSnapshot, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    unit = models.ForeignKey(
+        OrgUnit, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    people = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("school headcount snapshot")
+        verbose_name_plural = _("school headcount snapshots")
+        constraints = [
+            models.UniqueConstraint(fields=["snapshot", "unit"], name="school_headcount_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.snapshot_id}/{self.unit_id}: {self.people}"

@@ -11,7 +11,7 @@ from typing import Any
 from django.db import transaction
 
 from educap.frameworks.models import Framework, FrameworkStatus
-from educap.gaps.tasks import apply_gap_changes, rebuild_gaps, refresh_gaps
+from educap.gaps.tasks import apply_gap_changes, rebuild_gaps, refresh_gaps, snapshot_gaps
 
 # Above this many people a refresh costs about as much as a rebuild, and its argument
 # list would bloat the task queue: rebuild instead.
@@ -61,3 +61,8 @@ def on_requirements_changed(sender: Any, framework_id: int | None, **kwargs: Any
     ):
         return
     transaction.on_commit(lambda: rebuild_gaps.enqueue())
+
+
+def on_campaign_closed(sender: Any, campaign_id: int, **kwargs: Any) -> None:
+    # The gaps as at the end of the campaign period, for comparing rounds later.
+    transaction.on_commit(lambda: snapshot_gaps.enqueue(campaign_id))

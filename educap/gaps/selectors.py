@@ -25,7 +25,15 @@ from educap.frameworks.models import (
     ScaleLevel,
 )
 from educap.gaps.engine import COUNTS, unit_rows
-from educap.gaps.models import SUBTREE_SCOPES, RoleRequirement, Scope, UnitGap
+from educap.gaps.models import (
+    SUBTREE_SCOPES,
+    GapSnapshot,
+    RoleRequirement,
+    SchoolHeadcountSnapshot,
+    Scope,
+    UnitGap,
+    UnitGapSnapshot,
+)
 from educap.org.models import OrgUnit
 from educap.people.models import Person, Role, Vacancy
 
@@ -109,6 +117,13 @@ class GapFilters:
     framework: Framework
     role: Role | None = None
     sex: str = ""
+    # The gaps as at the end of a campaign's period instead of now.
+    snapshot: GapSnapshot | None = None
+
+    @property
+    def splits(self) -> bool:
+        """Whether only one role or one sex is asked for."""
+        return self.role is not None or bool(self.sex)
 
     def q(self) -> Q:
         query = Q(item__framework=self.framework)
@@ -181,7 +196,7 @@ def framework_competencies(*, framework: Framework) -> list[FrameworkItem]:
     )
 
 
-def _sums(rows: QuerySet[UnitGap], *group: str) -> Iterable[dict[str, Any]]:
+def _sums(rows: QuerySet[Any], *group: str) -> Iterable[dict[str, Any]]:
     return rows.values(*group).annotate(**{c: Sum(c) for c in COUNTS}).order_by()
 
 
@@ -214,18 +229,37 @@ def _subtree_rows(
 ) -> list[dict[str, Any]]:
     """Subtree counts of these units per unit x competency (x role x sex with
     `by_role_sex`): stored rows, and for units without child units, when a role or sex is
-    asked for, their people's current levels. One query, two with live rows."""
-    live = bool(by_role_sex or filters.role is not None or filters.sex)
+    asked for, their people's current levels. One query, two with live rows.
+
+    From a snapshot (a past period) units without child units have no role or sex split:
+    with a role or sex filter they have no rows, by role and sex one row per competency
+    with role None and sex blank."""
+    snapshot = filters.snapshot
+    live = snapshot is None and (by_role_sex or filters.splits)
     leaves = [u.pk for u in units if live and _is_leaf(u)]
     stored = [u.pk for u in units if u.pk not in leaves]
     group = ("unit_id", "item_id", "role_id", "sex") if by_role_sex else ("unit_id", "item_id")
     rows: list[dict[str, Any]] = []
     if stored:
-        query = UnitGap.objects.filter(filters.q(), scope__in=SUBTREE_SCOPES, unit_id__in=stored)
+        source: QuerySet[Any] = (
+            UnitGap.objects.all()
+            if snapshot is None
+            else UnitGapSnapshot.objects.filter(snapshot=snapshot)
+        )
+        query = source.filter(filters.q(), scope__in=SUBTREE_SCOPES, unit_id__in=stored)
         rows += _sums(query, *group)
     if leaves:
         rows += _live_rows(leaves, filters)
     return rows
+
+
+def gap_snapshots(*, framework: Framework) -> QuerySet[GapSnapshot]:
+    """Past periods to compare with: snapshots of campaigns on this framework version."""
+    return (
+        GapSnapshot.objects.filter(campaign__framework=framework)
+        .select_related("campaign")
+        .order_by("-campaign__closes_on", "-pk")
+    )
 
 
 @dataclass
@@ -316,10 +350,10 @@ def training_needs(
     """The training-needs analysis of a unit subtree: competencies ranked by priority."""
     _require_visible(user, unit)
     by_item: dict[int, GapStats] = defaultdict(GapStats)
-    split: dict[int, dict[tuple[int, str], int]] = defaultdict(dict)
+    split: dict[int, dict[tuple[int, str], int]] = defaultdict(dict)  # not for past schools
     for row in _subtree_rows([unit], filters, by_role_sex=True):
         by_item[row["item_id"]].add(row)
-        if row["below"]:
+        if row["below"] and row["role_id"] is not None:
             split[row["item_id"]][(row["role_id"], row["sex"])] = row["below"]
     ranked = sorted(
         (item_id for item_id, s in by_item.items() if s.priority > 0),
@@ -573,7 +607,16 @@ def unit_headcount(*, user: User | AnonymousUser, unit: OrgUnit, filters: GapFil
     role and sex `in_scope` is the same for each of its competencies: the sum over roles and
     sexes of that number counts each person once."""
     _require_visible(user, unit)
-    people: dict[tuple[int, str], int] = defaultdict(int)
+    if filters.snapshot is not None and _is_leaf(unit):
+        if filters.splits:
+            return 0  # a past period keeps no role or sex split of a school
+        return (
+            SchoolHeadcountSnapshot.objects.filter(snapshot=filters.snapshot, unit=unit)
+            .values_list("people", flat=True)
+            .first()
+            or 0
+        )
+    people: dict[tuple[int | None, str], int] = defaultdict(int)
     for row in _subtree_rows([unit], filters, by_role_sex=True):
         key = (row["role_id"], row["sex"])
         people[key] = max(people[key], row["in_scope"] or 0)

@@ -20,3 +20,14 @@ def rebuild_gaps() -> int:
 @task()
 def apply_gap_changes() -> int:
     return gaps_apply_changes()
+
+
+@task()
+def snapshot_gaps(campaign_id: int) -> int:
+    from educap.assessments.models import Campaign
+    from educap.gaps.services import gap_snapshot_take
+
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    if campaign is None:  # deleted while the task waited
+        return 0
+    return gap_snapshot_take(actor=None, campaign=campaign).rows

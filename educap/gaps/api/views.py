@@ -31,6 +31,7 @@ from educap.gaps.api.serializers import (
     TrainingNeedsSerializer,
     UnitGapsSerializer,
 )
+from educap.gaps.models import GapSnapshot
 from educap.gaps.selectors import GapErrorCode, GapFilters
 from educap.org.models import OrgUnit
 from educap.people.models import Role, Sex
@@ -56,6 +57,14 @@ _FILTERS = [
     _FRAMEWORK,
     OpenApiParameter("role", OpenApiTypes.STR, description="Role code"),
     OpenApiParameter("sex", OpenApiTypes.STR, enum=list(Sex.values)),
+    OpenApiParameter(
+        "period",
+        OpenApiTypes.STR,
+        description=(
+            "Campaign code: the gaps as they stood when that campaign closed (its framework "
+            "version; recruitment needs stay current). Default: now."
+        ),
+    ),
 ]
 _UNIT_ERRORS = {400: _ERROR, 403: _ERROR, 404: _ERROR}
 
@@ -64,6 +73,7 @@ class _Query(serializers.Serializer[Any]):
     framework = serializers.IntegerField(required=False, min_value=1)
     role = serializers.CharField(required=False)
     sex = serializers.ChoiceField(choices=Sex.choices, required=False)
+    period = serializers.CharField(required=False)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=200)
 
 
@@ -86,7 +96,16 @@ def _filters(request: Request) -> tuple[GapFilters, dict[str, Any]]:
     query.is_valid(raise_exception=True)
     data = query.validated_data
     role = get_object_or_404(Role, code=data["role"]) if data.get("role") else None
-    return GapFilters(_framework(data.get("framework")), role, data.get("sex", "")), data
+    snapshot = None
+    if data.get("period"):
+        snapshot = get_object_or_404(
+            GapSnapshot.objects.select_related("campaign__framework"),
+            campaign__code=data["period"],
+        )
+        framework = snapshot.campaign.framework
+    else:
+        framework = _framework(data.get("framework"))
+    return GapFilters(framework, role, data.get("sex", ""), snapshot), data
 
 
 def _unit(code: str) -> OrgUnit:

@@ -12,24 +12,13 @@ from rest_framework.test import APIClient
 from educap.assessments.consolidation import current_levels_rebuild
 from educap.assessments.models import Rating
 from educap.assessments.tests.factories import make_published_framework
-from educap.core.testing import MiniMinistry, make_person
+from educap.core.testing import make_person
 from educap.frameworks.models import FrameworkItem
 from educap.gaps.engine import gaps_rebuild
 from educap.gaps.selectors import GapFilters, unit_matrix
 from educap.people.models import Vacancy
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def api_for(ministry: MiniMinistry):
-    def _client(username: str | None) -> APIClient:
-        client = APIClient()
-        if username is not None:
-            client.force_authenticate(ministry.users[username])
-        return client
-
-    return _client
 
 
 @pytest.fixture

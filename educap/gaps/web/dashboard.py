@@ -150,6 +150,12 @@ class Dashboard:
         return self.matrix.suppressed
 
     @property
+    def schools_unsplit(self) -> bool:
+        """A past period with a role or sex filter: units without child units kept no such
+        split, so they show no figures (see selectors._subtree_rows)."""
+        return self.filters.snapshot is not None and self.filters.splits
+
+    @property
     def people_hidden(self) -> bool:
         """A partner viewer looking at a subtree of fewer people than the threshold."""
         return self.suppressed and 0 < self.people < self.threshold

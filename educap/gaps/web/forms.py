@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from educap.frameworks.models import Framework
-from educap.gaps.models import RoleRequirement
+from educap.gaps.models import GapSnapshot, RoleRequirement
 from educap.gaps.selectors import GapFilters, gap_frameworks
 from educap.people.models import Role, Sex
 
@@ -22,6 +22,12 @@ MEASURES = (
 class FrameworkChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return f"{obj.title} {obj.version}"
+
+
+class PeriodChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        campaign = obj.campaign
+        return f"{campaign.title} ({campaign.code}, {campaign.closes_on:%Y-%m-%d})"
 
 
 class FrameworkForm(forms.Form):
@@ -52,22 +58,38 @@ class GapFilterForm(FrameworkForm):
         choices=[("", _("Women and men")), *Sex.choices], required=False, label=_("Sex")
     )
     measure = forms.ChoiceField(choices=MEASURES, required=False, label=_("Heat map shows"))
+    # A past period: the gaps as they stood when a campaign closed (its framework version).
+    period = PeriodChoiceField(
+        queryset=GapSnapshot.objects.none(),
+        required=False,
+        label=_("Period"),
+        empty_label=_("Now"),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["period"].queryset = GapSnapshot.objects.select_related(  # type: ignore[attr-defined]
+            "campaign__framework"
+        ).order_by("-campaign__closes_on", "-pk")
         # Roles some role profile asks something of.
         self.fields["role"].queryset = Role.objects.filter(  # type: ignore[attr-defined]
             pk__in=RoleRequirement.objects.values("role_id")
         ).order_by("name")
-        for name in ("role", "sex", "measure"):
+        for name in ("role", "sex", "measure", "period"):
             self.fields[name].widget.attrs["class"] = "form-select form-select-sm"
 
     def filters(self, default: Framework) -> GapFilters:
         data = self.cleaned_data if self.is_valid() else {}
+        snapshot = data.get("period")
+        framework = data.get("framework") or default
+        if snapshot is not None:
+            # A period was assessed against one framework version: that one.
+            framework = snapshot.campaign.framework
         return GapFilters(
-            framework=data.get("framework") or default,
+            framework=framework,
             role=data.get("role"),
             sex=data.get("sex") or "",
+            snapshot=snapshot,
         )
 
     def chosen_measure(self) -> str:

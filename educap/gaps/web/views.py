@@ -238,7 +238,9 @@ def unit_export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     if board is None:
         raise Http404
     stamp = timezone.localdate().isoformat()
-    name = f"gaps-{found.code}-{stamp}"
+    snapshot = board.filters.snapshot
+    # A past period is named by its campaign, not by today's date.
+    name = f"gaps-{found.code}-{snapshot.campaign.code if snapshot else stamp}"
     if fmt == "csv":
         return exports.csv_response(board, filename=f"{name}.csv")
     if fmt == "xlsx":
