@@ -25,9 +25,12 @@ levels of the schools asked for, with the statement phase 1 uses.
 
 from __future__ import annotations
 
+import re
+import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from educap.assessments.models import CurrentLevel, CurrentLevelChange
@@ -262,20 +265,62 @@ def _stage_staff(person_filter: str = "") -> None:
             cursor.execute(f"ANALYZE {STAFF_TABLE}")
 
 
-def _rebuild_postgresql() -> None:
+# What pg_export_snapshot() returns, e.g. 00000003-0000001B-1.
+_SNAPSHOT_ID = re.compile(r"^[0-9A-F]+(-[0-9A-F]+)+$")
+
+
+def _session_for_phase1(cursor: Any) -> None:
+    """For this transaction only: the hash aggregates in memory (about 150 bytes per
+    group, 5 million groups at national scale), no parallel workers (an INSERT never uses
+    them), no JIT (no gain on these plans)."""
+    cursor.execute("SET LOCAL work_mem = '1GB'")
+    cursor.execute("SET LOCAL hash_mem_multiplier = 2")
+    cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+    cursor.execute("SET LOCAL jit = off")
+
+
+def _parent_rows(snapshot_id: str, result: dict[str, Any]) -> None:
+    """Phase 1 of the units with child units (by role and sex), on a connection of its own
+    that reads the rebuild's exported snapshot — exactly the rows the rebuild sees — while
+    the rebuild's own connection aggregates the schools. Runs in a thread."""
+    try:
+        if not _SNAPSHOT_ID.match(snapshot_id):
+            raise ValueError(f"unexpected snapshot id {snapshot_id!r}")
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            cursor.execute(f"SET TRANSACTION SNAPSHOT '{snapshot_id}'")
+            _session_for_phase1(cursor)
+            grain, where = _phase1_grain(True)
+            cursor.execute(_rollup_select(f"({_staff_sql()})", grain=grain, where=where))
+            result["rows"] = cursor.fetchall()
+    except Exception as error:  # handed to the rebuild, which raises it
+        result["error"] = error
+    finally:
+        connection.close()
+
+
+def _rebuild_postgresql(*, parallel: bool) -> None:
     """The PostgreSQL rebuild: the rollup table emptied, its indexes and primary key
     dropped, phase 1 inserted, the indexes built once (cheaper than maintaining them
-    through millions of inserts; phase 2 then reads the upper levels through them)."""
+    through millions of inserts; phase 2 then reads the upper levels through them).
+
+    `parallel` (the transaction is REPEATABLE READ and was opened by the rebuild): the
+    two phase-1 aggregations run at the same time, the schools' here and their parents'
+    on a second connection reading the same exported snapshot, its few hundred thousand
+    rows copied in afterwards."""
     with connection.cursor() as cursor:
-        # For this transaction only: the hash aggregates in memory (about 150 bytes per
-        # group, 5 million groups at national scale), no parallel workers (an INSERT never
-        # uses them), no JIT (no gain on these plans).
-        cursor.execute("SET LOCAL work_mem = '1GB'")
-        cursor.execute("SET LOCAL hash_mem_multiplier = 2")
+        _session_for_phase1(cursor)
         cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
-        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-        cursor.execute("SET LOCAL jit = off")
         cursor.execute(f"ANALYZE {REQUIREMENT}")
+        parent: dict[str, Any] = {}
+        helper = None
+        if parallel:
+            cursor.execute("SELECT pg_export_snapshot()")
+            snapshot_id = cursor.fetchone()[0]
+            helper = threading.Thread(
+                target=_parent_rows, args=(snapshot_id, parent), name="gaps-phase1", daemon=True
+            )
+            helper.start()
         # TRUNCATE instead of DELETE: no dead rows to vacuum; readers wait for the commit.
         cursor.execute(f"TRUNCATE {GAP_TABLE}")
         cursor.execute(
@@ -292,8 +337,17 @@ def _rebuild_postgresql() -> None:
             else:
                 cursor.execute(f"DROP INDEX {name}")
         _stage_staff()
-        for by_role in (False, True):
-            cursor.execute(_phase1_sql(STAFF_TABLE, by_role=by_role))
+        cursor.execute(_phase1_sql(STAFF_TABLE, by_role=False))
+        if helper is not None:
+            helper.join()
+            if "error" in parent:
+                raise parent["error"]
+            columns = f"{KEYS}, {', '.join(COUNTS)}"
+            with cursor.cursor.copy(f"COPY {GAP_TABLE} ({columns}) FROM STDIN") as copy:
+                for row in parent["rows"]:
+                    copy.write_row(row)
+        else:
+            cursor.execute(_phase1_sql(STAFF_TABLE, by_role=True))
         cursor.execute(f"DROP TABLE {STAFF_TABLE}")
         for _name, definition, constraint in indexes:
             if constraint:
@@ -307,25 +361,39 @@ def _rebuild_postgresql() -> None:
             cursor.execute(_subtree_sql(), [depth, depth + 1])
 
 
-@transaction.atomic
 def gaps_rebuild(*, materialise: bool = True) -> int:
-    """Recompute every rollup from scratch. Returns the number of rows stored."""
+    """Recompute every rollup from scratch. Returns the number of rows stored.
+
+    On PostgreSQL, called outside any transaction (the worker, the command), the two
+    phase-1 aggregations run in parallel on two connections (see `_rebuild_postgresql`);
+    inside one (tests, a caller's transaction) one after the other, with the same SQL."""
+    parallel = (
+        connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+        and settings.EDUCAP_GAP_REBUILD_PARALLEL
+    )
     if materialise:
+        # Committed first when on its own, so that a second connection sees it.
         requirements_materialise()
-    _lock_feed()
-    # The levels read below already hold every change in the feed.
-    CurrentLevelChange.objects.all().delete()
-    if connection.vendor == "postgresql":
-        _rebuild_postgresql()
+    with transaction.atomic():
+        if parallel:
+            # The first statement: every statement of the rebuild, and the second
+            # connection, then read one snapshot, taken after the feed lock below.
+            _execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        _lock_feed()
+        # The levels read below already hold every change in the feed.
+        CurrentLevelChange.objects.all().delete()
+        if connection.vendor == "postgresql":
+            _rebuild_postgresql(parallel=parallel)
+            return UnitGap.objects.count()
+        UnitGap.objects.all().delete()
+        _stage_staff()
+        for by_role in (False, True):
+            _execute(_phase1_sql(STAFF_TABLE, by_role=by_role))
+        for depth in _depths():
+            _execute(_subtree_sql(), [depth, depth + 1])
+        _execute(f"DROP TABLE {STAFF_TABLE}")
         return UnitGap.objects.count()
-    UnitGap.objects.all().delete()
-    _stage_staff()
-    for by_role in (False, True):
-        _execute(_phase1_sql(STAFF_TABLE, by_role=by_role))
-    for depth in _depths():
-        _execute(_subtree_sql(), [depth, depth + 1])
-    _execute(f"DROP TABLE {STAFF_TABLE}")
-    return UnitGap.objects.count()
 
 
 def unit_rows(

@@ -282,3 +282,24 @@ def test_refreshing_most_of_the_tree_is_a_rebuild(ministry, monkeypatch):
     calls.clear()
     engine.gaps_refresh(person_ids=everyone[:1])
     assert calls == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_parallel_postgresql_rebuild_equals_the_serial_one(ministry, settings):
+    """Outside a transaction PostgreSQL runs phase 1 on two connections reading one
+    exported snapshot; the rows must be those of the one-connection rebuild."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the two-connection rebuild is PostgreSQL only")
+    from educap.gaps.tests.test_web import rate_everyone
+
+    rate_everyone(ministry)
+    settings.EDUCAP_GAP_REBUILD_PARALLEL = False
+    gaps_rebuild()
+    serial = stored()
+    settings.EDUCAP_GAP_REBUILD_PARALLEL = True
+    assert not connection.in_atomic_block
+    gaps_rebuild()
+    assert stored() == serial == expected()
+    assert any(key[4] == Scope.LEAF_CHILDREN for key in serial)
