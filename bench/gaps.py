@@ -454,7 +454,7 @@ def dashboards(repeat: int) -> dict[str, Any]:
     from educap.frameworks.models import Framework
     from educap.gaps.selectors import GapFilters, training_needs, unit_matrix
     from educap.org.models import OrgUnit
-    from educap.people.models import Role
+    from educap.people.models import Person, Role
 
     user = User.objects.get(username="central")
     framework = Framework.objects.get(code=BENCH_FRAMEWORK)
@@ -468,7 +468,10 @@ def dashboards(repeat: int) -> dict[str, Any]:
         page = True
     except NoReverseMatch:
         page = False
-    role = Role.objects.order_by("code").first()
+    # A role of the district's school staff (teachers, in the demo ministry).
+    role = Role.objects.filter(
+        pk=Person.objects.filter(unit__parent=district).values("role_id")[:1]
+    ).first()
     cases = (
         ("national", root, None),
         ("district", district, None),

@@ -383,13 +383,21 @@ class RecruitmentNeed:
 
 
 def recruitment_needs(
-    *, user: User | AnonymousUser, unit: OrgUnit, filters: GapFilters, limit: int = 200
+    *,
+    user: User | AnonymousUser,
+    unit: OrgUnit,
+    filters: GapFilters,
+    limit: int = 200,
+    children: list[OrgUnit] | None = None,
 ) -> list[RecruitmentNeed]:
-    """`unit` and its child units where nobody in a role meets a critical competency, and
-    vacancies anywhere below `unit`.
+    """`unit` and its child units (or only `children`, e.g. the page of them a dashboard
+    shows) where nobody in a role meets a critical competency, and vacancies anywhere
+    below `unit`.
 
     Looks at units' own staff (a school with no qualified statistician needs one even if
-    its district has several)."""
+    its district has several). Schools are counted from their people's current levels, so
+    a page of 25 reads a few thousand levels where all 200 of a district would read ten
+    times as many."""
     _require_visible(user, unit)
     critical = RoleRequirement.objects.filter(framework=filters.framework, weight__gte=CRITICAL)
     if filters.role is not None:
@@ -401,11 +409,12 @@ def recruitment_needs(
         # of every school would help nobody; drill down instead. Units with child units
         # from their stored OWN rows; schools (no role split stored) from their people's
         # current levels of the critical competencies.
-        has_children = OrgUnit.objects.filter(parent=OuterRef("pk"))
-        listed = [
-            unit,
-            *OrgUnit.objects.filter(parent=unit).annotate(has_children=Exists(has_children)),
-        ]
+        if children is None:
+            has_children = OrgUnit.objects.filter(parent=OuterRef("pk"))
+            children = list(
+                OrgUnit.objects.filter(parent=unit).annotate(has_children=Exists(has_children))
+            )
+        listed = [unit, *children]
         leaves = [u.pk for u in listed if _is_leaf(u)]
         found: list[dict[str, Any]] = []
         stored = [u.pk for u in listed if u.pk not in leaves]

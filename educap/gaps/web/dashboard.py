@@ -292,7 +292,13 @@ def dashboard_read(
         matrix=matrix,
         people=selectors.unit_headcount(user=user, unit=unit, filters=filters),
         needs=needs,
-        recruitment=selectors.recruitment_needs(user=user, unit=unit, filters=filters),
+        # On a page, the units it shows: the unit and its page of child units.
+        recruitment=selectors.recruitment_needs(
+            user=user,
+            unit=unit,
+            filters=filters,
+            children=[c for c, _, _ in matrix.children] if children_page else None,
+        ),
         calibration=selectors.calibration_table(matrix=matrix),
         roles=Role.objects.in_bulk(role_ids) if role_ids else {},
         threshold=settings.EDUCAP_SMALL_CELL_THRESHOLD,
