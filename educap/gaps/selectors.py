@@ -273,6 +273,8 @@ class UnitMatrix:
     suppressed: bool
     # All child units, when `children` holds one page of them.
     children_total: int | None = None
+    # The child units read (the page), with or without staff in scope.
+    child_units: list[OrgUnit] = field(default_factory=list)
 
 
 def unit_matrix(
@@ -333,7 +335,9 @@ def unit_matrix(
     if hide:
         for stats in columns.values():
             stats.suppress_if_small(threshold)
-    return UnitMatrix(unit, competencies, total, columns, child_rows, hide, children_total)
+    return UnitMatrix(
+        unit, competencies, total, columns, child_rows, hide, children_total, children
+    )
 
 
 @dataclass

@@ -297,7 +297,7 @@ def dashboard_read(
             user=user,
             unit=unit,
             filters=filters,
-            children=[c for c, _, _ in matrix.children] if children_page else None,
+            children=matrix.child_units if children_page else None,
         ),
         calibration=selectors.calibration_table(matrix=matrix),
         roles=Role.objects.in_bulk(role_ids) if role_ids else {},
