@@ -44,7 +44,10 @@ def gap_snapshot_take(*, actor: User | None, campaign: Campaign) -> GapSnapshot:
         cursor.execute(
             f"INSERT INTO {SNAPSHOT_TABLE} (snapshot_id, {columns}) "  # noqa: S608
             f"SELECT %s, {columns} FROM {GAP_TABLE} WHERE scope IN ({scopes}) "
-            f"AND item_id IN (SELECT id FROM {ITEM} WHERE framework_id = %s)",
+            f"AND item_id IN (SELECT id FROM {ITEM} WHERE framework_id = %s) "
+            # In unit order: a past period's pages read a few pages per unit. A background
+            # task; sorting 5 million rows takes a quarter of a minute.
+            f"ORDER BY unit_id",
             [snapshot.pk, framework],
         )
         snapshot.rows = cursor.rowcount

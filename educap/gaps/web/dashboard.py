@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils.formats import number_format
+from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 
 from educap.gaps import selectors
@@ -124,6 +125,16 @@ class HeatRow:
     overall: HeatCell
     cells: list[HeatCell]
     is_total: bool = False
+
+    @property
+    def cells_html(self) -> str:
+        """The row's competency cells as HTML, built here in one pass: a thousand cells
+        through the template engine cost a national page about 30 ms."""
+        return format_html_join(
+            "",
+            '<td class="heat-cell {}" title="{}">{}</td>',
+            ((cell.css, cell.title, cell.text) for cell in self.cells),
+        )
 
 
 @dataclass(frozen=True)
