@@ -14,6 +14,7 @@ from django.conf import settings
 from django.utils.formats import number_format
 from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from educap.gaps import selectors
 from educap.gaps.selectors import (
@@ -61,6 +62,10 @@ def heat_step(value: float, measure: str) -> int:
     return max(0, min(HEAT_STEPS, round(badness * HEAT_STEPS)))
 
 
+# A heat-map cell's tooltip after the competency (gettext_noop: translated when shown).
+DETAIL = gettext_noop("%(meeting)s of %(assessed)s assessed meet it; %(unknown)s not assessed")
+
+
 @dataclass(frozen=True)
 class HeatCell:
     stats: GapStats
@@ -85,14 +90,19 @@ class HeatCell:
     @property
     def title(self) -> str:
         """The cell's tooltip: the competency and, when shown, who meets it."""
-        if self.stats.suppressed or not self.stats.in_scope:
+        return self._title(_(DETAIL))
+
+    def _title(self, detail: str) -> str:
+        stats = self.stats
+        if stats.suppressed or not stats.in_scope:
             return self.label
-        detail = _("%(meeting)s of %(assessed)s assessed meet it; %(unknown)s not assessed") % {
-            "meeting": self.stats.meeting,
-            "assessed": self.stats.assessed,
-            "unknown": self.stats.unknown,
-        }
-        return f"{self.label} — {detail}"
+        counts = {"meeting": stats.meeting, "assessed": stats.assessed, "unknown": stats.unknown}
+        return f"{self.label} — {detail % counts}"
+
+    def parts(self, detail: str) -> tuple[str, str, str]:
+        """(css, title, text) at once, `detail` being the translated `DETAIL`: what a page
+        of a thousand cells asks for, without looking the translation up each time."""
+        return self.css, self._title(detail), self.text
 
     @property
     def value(self) -> float | None:
@@ -130,10 +140,11 @@ class HeatRow:
     def cells_html(self) -> str:
         """The row's competency cells as HTML, built here in one pass: a thousand cells
         through the template engine cost a national page about 30 ms."""
+        detail = _(DETAIL)
         return format_html_join(
             "",
             '<td class="heat-cell {}" title="{}">{}</td>',
-            ((cell.css, cell.title, cell.text) for cell in self.cells),
+            (cell.parts(detail) for cell in self.cells),
         )
 
 
