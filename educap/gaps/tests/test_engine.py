@@ -7,7 +7,6 @@ import datetime as dt
 from collections import defaultdict
 
 import pytest
-from django.conf import settings as django_settings
 from django.db import transaction
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
@@ -283,28 +282,3 @@ def test_refreshing_most_of_the_tree_is_a_rebuild(ministry, monkeypatch):
     calls.clear()
     engine.gaps_refresh(person_ids=everyone[:1])
     assert calls == []
-
-
-@pytest.mark.skipif(
-    "postgresql" not in django_settings.DATABASES["default"]["ENGINE"],
-    reason="the two-connection rebuild is PostgreSQL only",
-)
-# Committed data (the second connection must see it); the flush afterwards restores the
-# rows the migrations wrote (the default proficiency scale), which later tests need.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_parallel_postgresql_rebuild_equals_the_serial_one(ministry, settings):
-    """Outside a transaction PostgreSQL runs phase 1 on two connections reading one
-    exported snapshot; the rows must be those of the one-connection rebuild."""
-    from django.db import connection
-
-    from educap.gaps.tests.test_web import rate_everyone
-
-    rate_everyone(ministry)
-    settings.EDUCAP_GAP_REBUILD_PARALLEL = False
-    gaps_rebuild()
-    serial = stored()
-    settings.EDUCAP_GAP_REBUILD_PARALLEL = True
-    assert not connection.in_atomic_block
-    gaps_rebuild()
-    assert stored() == serial == expected()
-    assert any(key[4] == Scope.LEAF_CHILDREN for key in serial)
