@@ -54,16 +54,10 @@ OWN_SCOPES = (Scope.OWN, Scope.BOTH)
 SUBTREE_SCOPES = (Scope.SUBTREE, Scope.BOTH)
 
 
-class UnitGap(models.Model):
-    """Counts for one org unit x competency x role x sex in one `Scope` (role empty and
-    sex blank in `BOTH` rows: all roles and both sexes).
+class RollupRow(models.Model):
+    """The keys and counts of a rollup row, shared by `UnitGap` and `UnitGapSnapshot`."""
 
-    Dashboards sum these over roles and sexes. Counts are plain integers: the engine adds
-    signed deltas, and a row that is about to be recomputed may pass through a transient
-    value (see engine.gaps_apply_changes).
-    """
-
-    # No index per foreign key: the lookup index below serves reads by unit, and deleting
+    # No index per foreign key: each table's lookup index serves reads by unit, and deleting
     # a role or a competency (rare) may scan; each index costs the rebuild ~20 s per
     # 20 million rows.
     unit = models.ForeignKey(
@@ -98,6 +92,19 @@ class UnitGap(models.Model):
     # People with both a valid self and supervisor rating, and the sum of (self - supervisor).
     calibration_pairs = models.IntegerField()
     calibration_sum = models.IntegerField()
+
+    class Meta:
+        abstract = True
+
+
+class UnitGap(RollupRow):
+    """Counts for one org unit x competency x role x sex in one `Scope` (role empty and
+    sex blank in `BOTH` rows: all roles and both sexes).
+
+    Dashboards sum these over roles and sexes. Counts are plain integers: the engine adds
+    signed deltas, and a row that is about to be recomputed may pass through a transient
+    value (see engine.gaps_apply_changes).
+    """
 
     class Meta:
         verbose_name = _("unit gap rollup")
@@ -138,42 +145,12 @@ class GapSnapshot(models.Model):
         return f"{self.campaign_id} @ {self.taken_at:%Y-%m-%d}"
 
 
-class UnitGapSnapshot(models.Model):
+class UnitGapSnapshot(RollupRow):
     """A copy of one `UnitGap` subtree row (scope SUBTREE or BOTH) in a `GapSnapshot`."""
 
     snapshot = models.ForeignKey(
         GapSnapshot, on_delete=models.CASCADE, related_name="+", db_index=False
     )
-    unit = models.ForeignKey(
-        OrgUnit, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
-    )
-    item = models.ForeignKey(
-        FrameworkItem,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
-    role = models.ForeignKey(
-        Role,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-        null=True,
-        blank=True,
-    )
-    sex = models.CharField(max_length=1, blank=True)
-    scope = models.PositiveSmallIntegerField(choices=Scope.choices)
-    in_scope = models.IntegerField()
-    assessed = models.IntegerField()
-    meeting = models.IntegerField()
-    below = models.IntegerField()
-    gap_sum = models.IntegerField()
-    weighted_gap_sum = models.IntegerField()
-    weighted_required_sum = models.IntegerField()
-    calibration_pairs = models.IntegerField()
-    calibration_sum = models.IntegerField()
 
     class Meta:
         verbose_name = _("unit gap snapshot row")

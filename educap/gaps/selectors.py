@@ -253,15 +253,6 @@ def _subtree_rows(
     return rows
 
 
-def gap_snapshots(*, framework: Framework) -> QuerySet[GapSnapshot]:
-    """Past periods to compare with: snapshots of campaigns on this framework version."""
-    return (
-        GapSnapshot.objects.filter(campaign__framework=framework)
-        .select_related("campaign")
-        .order_by("-campaign__closes_on", "-pk")
-    )
-
-
 @dataclass
 class UnitMatrix:
     unit: OrgUnit
