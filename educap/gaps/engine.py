@@ -65,6 +65,8 @@ FEED = CurrentLevelChange._meta.db_table
 STAFF_TABLE = "gaps_staff"
 TOUCHED_TABLE = "gaps_touched"
 DELTA_TABLE = "gaps_delta"
+CHANGED_TABLE = "gaps_changed"
+TARGETS_TABLE = "gaps_targets"
 
 
 def requirements_materialise() -> int:
@@ -440,55 +442,64 @@ def unit_rows(
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _delta_sql(last: int) -> str:
-    """Signed contributions of the change feed (rows up to id `last`) to each rollup row:
-    the person's unit (BOTH for a unit without child units, else OWN and SUBTREE), the
-    LEAF_CHILDREN row of a leaf unit's parent, and every ancestor (SUBTREE). People are
-    taken as they are now; a person whose post changed since is recomputed by the refresh
-    that the change of post scheduled."""
+def _changed_sql(last: int) -> str:
+    """The feed's rows up to id `last` with their people's unit, role and sex and their
+    signed contributions to each count (a few thousand rows: see `_apply_feed`)."""
     deltas = _contributions("f", sign="f.sign")
     columns = ", ".join(f"{expr} AS {name}" for name, expr in deltas.items())
-    sums = ", ".join(f"SUM({name}) AS {name}" for name in deltas)
-    scopes = " UNION ALL ".join(f"SELECT {s} AS scope" for s in (Scope.OWN, Scope.SUBTREE))
-    both = Scope.BOTH
     return f"""
-        WITH RECURSIVE changed AS (
-            SELECT p.unit_id, rr.item_id, p.role_id, p.sex, {columns}
-            FROM {FEED} f
-            JOIN {PERSON} p ON p.id = f.person_id
-            JOIN {REQUIREMENT} rr ON rr.role_id = p.role_id AND rr.item_id = f.item_id
-            WHERE f.id <= {int(last)} AND p.is_active AND p.unit_id IS NOT NULL
-        ),
-        units AS (
+        SELECT p.unit_id, rr.item_id, p.role_id, p.sex, {columns}
+        FROM {FEED} f
+        JOIN {PERSON} p ON p.id = f.person_id
+        JOIN {REQUIREMENT} rr ON rr.role_id = p.role_id AND rr.item_id = f.item_id
+        WHERE f.id <= {int(last)} AND p.is_active AND p.unit_id IS NOT NULL
+    """  # noqa: S608
+
+
+def _targets_sql() -> str:
+    """Every rollup row the units of `CHANGED_TABLE` add to: (unit_id, target_id, scope) —
+    the unit itself (BOTH for a unit without child units, else OWN and SUBTREE), the
+    LEAF_CHILDREN row of a leaf unit's parent, and every ancestor (SUBTREE)."""
+    scopes = " UNION ALL ".join(f"SELECT {s} AS scope" for s in (Scope.OWN, Scope.SUBTREE))
+    return f"""
+        WITH RECURSIVE units AS (
             SELECT u.id, u.parent_id,
                    CASE WHEN {_has_children("u.id")} THEN 0 ELSE 1 END AS leaf
-            FROM {UNIT} u WHERE u.id IN (SELECT DISTINCT unit_id FROM changed)
+            FROM {UNIT} u WHERE u.id IN (SELECT DISTINCT unit_id FROM {CHANGED_TABLE})
         ),
         up (unit_id, ancestor_id) AS (
             SELECT id, parent_id FROM units WHERE parent_id IS NOT NULL
             UNION ALL
             SELECT up.unit_id, u.parent_id FROM up JOIN {UNIT} u ON u.id = up.ancestor_id
             WHERE u.parent_id IS NOT NULL
-        ),
-        targets (unit_id, target_id, scope) AS (
-            SELECT unit_id, ancestor_id, {Scope.SUBTREE} FROM up
-            UNION ALL
-            SELECT id, id, {both} FROM units WHERE leaf = 1
-            UNION ALL
-            SELECT id, parent_id, {Scope.LEAF_CHILDREN} FROM units
-            WHERE leaf = 1 AND parent_id IS NOT NULL
-            UNION ALL
-            SELECT units.id, units.id, s.scope FROM units CROSS JOIN ({scopes}) s
-            WHERE units.leaf = 0
         )
-        SELECT t.target_id AS unit_id, c.item_id,
-               CASE WHEN t.scope = {both} THEN NULL ELSE c.role_id END AS role_id,
-               CASE WHEN t.scope = {both} THEN '' ELSE c.sex END AS sex,
-               t.scope, {sums}
-        FROM changed c JOIN targets t ON t.unit_id = c.unit_id
-        GROUP BY t.target_id, c.item_id,
-                 CASE WHEN t.scope = {both} THEN NULL ELSE c.role_id END,
-                 CASE WHEN t.scope = {both} THEN '' ELSE c.sex END, t.scope
+        SELECT unit_id, ancestor_id AS target_id, {Scope.SUBTREE} AS scope FROM up
+        UNION ALL
+        SELECT id, id, {Scope.BOTH} FROM units WHERE leaf = 1
+        UNION ALL
+        SELECT id, parent_id, {Scope.LEAF_CHILDREN} FROM units
+        WHERE leaf = 1 AND parent_id IS NOT NULL
+        UNION ALL
+        SELECT units.id, units.id, s.scope FROM units CROSS JOIN ({scopes}) s
+        WHERE units.leaf = 0
+    """  # noqa: S608
+
+
+def _delta_sql() -> str:
+    """Signed contributions of the changes (`CHANGED_TABLE`) to each rollup row they touch
+    (`TARGETS_TABLE`), in the lookup index's order. People are taken as they are now; a
+    person whose post changed since is recomputed by the refresh that the change of post
+    scheduled."""
+    sums = ", ".join(f"SUM(c.{name}) AS {name}" for name in _contributions("f"))
+    both = Scope.BOTH
+    role = f"CASE WHEN t.scope = {both} THEN NULL ELSE c.role_id END"
+    sex = f"CASE WHEN t.scope = {both} THEN '' ELSE c.sex END"
+    return f"""
+        SELECT t.target_id AS unit_id, t.scope, c.item_id, {role} AS role_id, {sex} AS sex,
+               {sums}
+        FROM {CHANGED_TABLE} c JOIN {TARGETS_TABLE} t ON t.unit_id = c.unit_id
+        GROUP BY t.target_id, t.scope, c.item_id, {role}, {sex}
+        ORDER BY t.target_id, t.scope, c.item_id
     """  # noqa: S608
 
 
@@ -499,16 +510,27 @@ def _apply_feed() -> int:
     if last is None:
         return 0
     changes = [c for c in COUNTS if c != "in_scope"]
+    postgresql = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        for table in (CHANGED_TABLE, TARGETS_TABLE, DELTA_TABLE):
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        if postgresql:
             # Small statements that the planner estimates big (the recursive walk up the
             # tree): JIT compilation would cost more than they do, and a few thousand
             # groups fit in memory.
             cursor.execute("SET LOCAL jit = off")
             cursor.execute("SET LOCAL work_mem = '64MB'")
-        cursor.execute(f"DROP TABLE IF EXISTS {DELTA_TABLE}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {DELTA_TABLE} AS {_delta_sql(last)}")
-        if connection.vendor == "postgresql":
+            # A few thousand people and their units, looked up by primary key: the
+            # planner, not knowing how few, would hash the whole people and unit tables.
+            cursor.execute("SET LOCAL enable_hashjoin = off")
+            cursor.execute("SET LOCAL enable_mergejoin = off")
+        cursor.execute(f"CREATE TEMPORARY TABLE {CHANGED_TABLE} AS {_changed_sql(last)}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {TARGETS_TABLE} AS {_targets_sql()}")
+        if postgresql:
+            cursor.execute("SET LOCAL enable_hashjoin = on")
+            cursor.execute("SET LOCAL enable_mergejoin = on")
+        cursor.execute(f"CREATE TEMPORARY TABLE {DELTA_TABLE} AS {_delta_sql()}")
+        if postgresql:
             # Its size decides the plan: a few thousand rows are updated through the index,
             # not by scanning every rollup row.
             cursor.execute(f"ANALYZE {DELTA_TABLE}")
@@ -526,7 +548,8 @@ def _apply_feed() -> int:
                 f"UPDATE {GAP_TABLE} SET {assignments} FROM {DELTA_TABLE} d "  # noqa: S608
                 f"WHERE {matches} AND {role}"
             )
-        cursor.execute(f"DROP TABLE {DELTA_TABLE}")
+        for table in (CHANGED_TABLE, TARGETS_TABLE, DELTA_TABLE):
+            cursor.execute(f"DROP TABLE {table}")
     return CurrentLevelChange.objects.filter(pk__lte=last).delete()[0]
 
 

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Sum
 
 from educap.accounts.scope import scope_for
 from educap.assessments.models import CurrentLevel
@@ -372,9 +373,12 @@ def training_needs(
 class RecruitmentNeed:
     unit: OrgUnit
     role: Role
-    item: FrameworkItem | None  # None: a vacancy rather than a missing competency
+    item: FrameworkItem | None  # None: vacancies rather than a missing competency
     in_post: int = 0
     vacancies: int = 0
+    # Vacancies counted over the unit and every unit below it (a listed child unit that
+    # has units below it), not in the unit alone.
+    below: bool = False
 
 
 def recruitment_needs(
@@ -386,8 +390,8 @@ def recruitment_needs(
     children: list[OrgUnit] | None = None,
 ) -> list[RecruitmentNeed]:
     """`unit` and its child units (or only `children`, e.g. the page of them a dashboard
-    shows) where nobody in a role meets a critical competency, and vacancies anywhere
-    below `unit`.
+    shows) where nobody in a role meets a critical competency, and the open posts of
+    each of them (a child unit's with the units below it; see `_vacancies`).
 
     Looks at units' own staff (a school with no qualified statistician needs one even if
     its district has several). Schools are counted from their people's current levels, so
@@ -398,17 +402,17 @@ def recruitment_needs(
     if filters.role is not None:
         critical = critical.filter(role=filters.role)
     pairs = set(critical.values_list("role_id", "item_id"))
+    if children is None:
+        has_children = OrgUnit.objects.filter(parent=OuterRef("pk"))
+        children = list(
+            OrgUnit.objects.filter(parent=unit).annotate(has_children=Exists(has_children))
+        )
     needs: list[RecruitmentNeed] = []
     if pairs:
         # The unit and its child units, the units its dashboard lists: a national list
         # of every school would help nobody; drill down instead. Units with child units
         # from their stored OWN rows; schools (no role split stored) from their people's
         # current levels of the critical competencies.
-        if children is None:
-            has_children = OrgUnit.objects.filter(parent=OuterRef("pk"))
-            children = list(
-                OrgUnit.objects.filter(parent=unit).annotate(has_children=Exists(has_children))
-            )
         listed = [unit, *children]
         leaves = [u.pk for u in listed if _is_leaf(u)]
         found: list[dict[str, Any]] = []
@@ -449,16 +453,64 @@ def recruitment_needs(
             )
             for g in found
         ]
-    vacancies = Vacancy.objects.filter(unit__path__startswith=unit.path, filled_on__isnull=True)
-    if filters.role is not None:
-        vacancies = vacancies.filter(role=filters.role)
-    needs += [
-        RecruitmentNeed(v.unit, v.role, None, vacancies=v.count)
-        for v in vacancies.select_related("unit", "role").order_by("unit__name", "role__name")[
-            :limit
-        ]
-    ]
+    needs += _vacancies(unit=unit, children=children, filters=filters, limit=limit)
     return needs
+
+
+def _vacancies(
+    *, unit: OrgUnit, children: list[OrgUnit], filters: GapFilters, limit: int
+) -> list[RecruitmentNeed]:
+    """Open posts by role of the units a dashboard lists: the unit's own, and each listed
+    child unit's with every unit below it (so a governorate's row counts its schools').
+    One query (posts by their unit's path and role) whatever the number of posts, and the
+    roles; the unit first, then by unit name and role."""
+    posts = Vacancy.objects.filter(filled_on__isnull=True)
+    if unit.parent_id is not None:
+        # Through the path index. A top unit's subtree is (nearly) every unit: no filter,
+        # the paths are checked below.
+        posts = posts.filter(unit__path__startswith=unit.path)
+    if filters.role is not None:
+        posts = posts.filter(role=filters.role)
+    # The path looked up per post (a few thousand index probes) rather than joined: the
+    # planner would hash the whole unit table.
+    path = Subquery(OrgUnit.objects.filter(pk=OuterRef("unit_id")).values("path")[:1])
+    query = (
+        posts.annotate(unit_path=path)
+        .values_list("unit_path", "role_id")
+        .annotate(posts=Sum("count"))
+        .order_by()
+    )
+    # Read raw: a national ministry has thousands of posts, and Django's per-value
+    # converters (nothing to convert here) would cost more than the query.
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    # A post counts for the listed unit whose subtree holds it: the unit itself, or the
+    # child unit whose id follows the unit's in the post's unit's path.
+    listed = {unit.pk: unit} | {c.pk: c for c in children}
+    below = len(unit.ancestor_ids())
+    counts: dict[tuple[int, int], int] = defaultdict(int)
+    for path, role_id, posts_open in rows:
+        if not path or not path.startswith(unit.path):
+            continue
+        ids = path.strip("/").split("/")
+        owner = int(ids[below]) if len(ids) > below else unit.pk
+        if owner in listed:
+            counts[(owner, role_id)] += posts_open
+    roles = Role.objects.in_bulk({role for _owner, role in counts}) if counts else {}
+    found = [
+        RecruitmentNeed(
+            listed[owner],
+            roles[role],
+            None,
+            vacancies=n,
+            below=owner != unit.pk and not _is_leaf(listed[owner]),
+        )
+        for (owner, role), n in counts.items()
+    ]
+    found.sort(key=lambda n: (n.unit.pk != unit.pk, str(n.unit.name), str(n.role.name)))
+    return found[:limit]
 
 
 def calibration(

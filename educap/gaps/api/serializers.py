@@ -123,6 +123,13 @@ class RecruitmentNeedSerializer(serializers.Serializer[Any]):
     )
     in_post = serializers.IntegerField()
     vacancies = serializers.IntegerField()
+    vacancies_below = serializers.BooleanField(
+        source="below",
+        help_text=(
+            "True when `vacancies` counts the unit and every unit below it (a child unit "
+            "of the unit asked for that has units below it)"
+        ),
+    )
 
 
 class RecruitmentNeedsSerializer(serializers.Serializer[Any]):

@@ -168,9 +168,21 @@ def test_recruitment_needs(ministry, rated, api_for):
     # Competency needs list the unit and its child units; a deeper unit is a drill-down away.
     national = api_for("central").get("/api/v1/gaps/units/MOE/recruitment-needs/").json()
     assert not {n["unit"] for n in national["needs"] if n["competency"]} - {"MOE", "G1", "G2"}
+    # The school's post counts for its governorate, the ministry's listed child unit.
     vacancies = [n for n in national["needs"] if n["competency"] is None]
     assert vacancies == [
-        {"unit": "G1D1S1", "role": "teacher", "competency": None, "in_post": 0, "vacancies": 1}
+        {
+            "unit": "G1",
+            "role": "teacher",
+            "competency": None,
+            "in_post": 0,
+            "vacancies": 1,
+            "vacancies_below": True,
+        }
+    ]
+    district = api_for("central").get("/api/v1/gaps/units/G1D1/recruitment-needs/").json()
+    assert [(n["unit"], n["vacancies_below"]) for n in district["needs"] if n["vacancies"]] == [
+        ("G1D1S1", False)
     ]
 
 

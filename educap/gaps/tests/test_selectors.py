@@ -108,12 +108,58 @@ def test_recruitment_needs_name_units_without_critical_skills(ministry, rated):
     # The ministry page lists the ministry and its governorates; vacancies come from below.
     assert ("G1", "D2.1") in critical
     assert not {unit for unit, _ in critical} - {"MOE", "G1", "G2"}
-    assert [n.unit.code for n in needs if n.item is None] == ["G1D1S1"]
+    # The school's post counts for the listed unit above it: its governorate.
+    assert [(n.unit.code, n.vacancies, n.below) for n in needs if n.item is None] == [
+        ("G1", 1, True)
+    ]
     district = recruitment_needs(
         user=ministry.users["central"], unit=ministry.units["G1"], filters=GapFilters(framework)
     )
     # The district officer is below on D2.1: listed on the governorate's page.
     assert ("G1D1", "D2.1") in [(n.unit.code, n.item.code) for n in district if n.item]
+
+
+def test_vacancies_count_for_the_listed_unit_above_them(ministry, rated):
+    framework, _items = rated
+    teacher = ministry.people["g1d1_teacher"].role
+    officer = ministry.people["g1d1_officer"].role
+    units = ministry.units
+    for code, role, count, filled in (
+        ("MOE", officer, 1, None),
+        ("G1D1", officer, 2, None),
+        ("G1D1S1", teacher, 3, None),
+        ("G1D1S1", teacher, 1, None),
+        ("G1D1S1", teacher, 5, dt.date(2026, 3, 1)),  # filled: not open any more
+        ("G2", teacher, 4, None),
+    ):
+        Vacancy.objects.create(
+            unit=units[code], role=role, count=count, opened_on=dt.date(2026, 1, 1),
+            filled_on=filled,
+        )  # fmt: skip
+
+    def posts(unit: str, **kwargs):
+        kwargs.setdefault("filters", GapFilters(framework))
+        needs = recruitment_needs(user=ministry.users["central"], unit=units[unit], **kwargs)
+        return [(n.unit.code, n.role.code, n.vacancies, n.below) for n in needs if n.item is None]
+
+    # The unit's own posts first, then each child unit's with the units below it.
+    assert posts("MOE") == [
+        ("MOE", officer.code, 1, False),
+        ("G1", officer.code, 2, True),
+        ("G1", teacher.code, 4, True),
+        ("G2", teacher.code, 4, True),
+    ]
+    # A school is a child unit without units below: its own posts.
+    assert posts("G1D1") == [("G1D1", officer.code, 2, False), ("G1D1S1", teacher.code, 4, False)]
+    # Only the child units on the dashboard's page, and only the role filtered on.
+    assert posts("MOE", children=[units["G2"]]) == [
+        ("MOE", officer.code, 1, False),
+        ("G2", teacher.code, 4, True),
+    ]
+    assert posts("MOE", filters=GapFilters(framework, role=teacher)) == [
+        ("G1", teacher.code, 4, True),
+        ("G2", teacher.code, 4, True),
+    ]
 
 
 def test_person_and_team_gaps(ministry, rated):

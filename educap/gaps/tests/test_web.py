@@ -236,6 +236,14 @@ def test_unit_dashboard_heat_map_and_tables(client, ministry, rated):
     assert 'id="calibration-table"' in html
 
 
+def test_heat_map_cells_escape_what_they_show(client, ministry, rated):
+    FrameworkItem.objects.filter(pk=rated.items["D1.1"].pk).update(statement='Data "quality" <b>')
+    client.force_login(ministry.users["central"])
+    html = _text(client.get(reverse("gaps:unit", args=["MOE"])))
+    assert "<b>" not in html.split('id="heat-map"')[1].split("</table>")[0]
+    assert 'title="D1.1 Data &quot;quality&quot; &lt;b&gt; — 2 of 4 assessed meet it;' in html
+
+
 def test_unit_dashboard_measures_and_filters(client, ministry, rated):
     client.force_login(ministry.users["central"])
     url = reverse("gaps:unit", args=["MOE"])

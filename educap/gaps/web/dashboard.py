@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from html import escape
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils.formats import number_format
-from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -139,13 +140,17 @@ class HeatRow:
     @property
     def cells_html(self) -> str:
         """The row's competency cells as HTML, built here in one pass: a thousand cells
-        through the template engine cost a national page about 30 ms."""
+        through the template engine cost a national page about 30 ms, and through
+        `format_html` still about 15. Every value is escaped with the standard library's
+        `html.escape` (quotes included), which is what makes the string safe."""
         detail = _(DETAIL)
-        return format_html_join(
-            "",
-            '<td class="heat-cell {}" title="{}">{}</td>',
-            (cell.parts(detail) for cell in self.cells),
-        )
+        cells = []
+        for cell in self.cells:
+            css, title, text = cell.parts(detail)
+            cells.append(
+                f'<td class="heat-cell {escape(css)}" title="{escape(title)}">{escape(text)}</td>'
+            )
+        return mark_safe("".join(cells))  # noqa: S308 - each value escaped above
 
 
 @dataclass(frozen=True)

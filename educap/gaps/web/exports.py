@@ -177,6 +177,7 @@ def workbook(board: Dashboard) -> Workbook:
             _("Competency nobody meets"),
             _("Staff in post"),
             _("Open vacancies"),
+            _("Vacancies include the units below"),
         ],
     )
     for need, in_post in board.recruitment_rows:
@@ -189,6 +190,7 @@ def workbook(board: Dashboard) -> Workbook:
                 _text(need.item.statement) if need.item else "",
                 (_hidden(board) if in_post is None else in_post) if need.item else None,
                 need.vacancies or None,
+                (_("yes") if need.below else _("no")) if not need.item else "",
             ]
         )
     _widths(recruitment, {1: 16, 2: 32, 3: 24, 4: 14, 5: 48})
