@@ -15,7 +15,7 @@ from django.conf import settings
 from django.utils.formats import number_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from educap.gaps import selectors
 from educap.gaps.selectors import (
@@ -40,6 +40,8 @@ HEAT_STEPS = 10
 GAP_AT_DARKEST = 2.0
 # Weighted gap indexes of this share or more take the darkest colour.
 INDEX_AT_DARKEST = 0.5
+# Role x sex pairs of a training need shown before the rest are folded away.
+SPLIT_SHOWN = 4
 # Self ratings this far above the supervisor's (in levels) are highlighted.
 SELF_RUNS_HIGH = 0.5
 
@@ -280,6 +282,31 @@ class Dashboard:
         ]
 
     @property
+    def tna_page_rows(self) -> list[tuple[Need, str]]:
+        """Each training need with its people below by role and sex as HTML: the first
+        few, the rest folded in a <details>. Built here: ten needs of up to a few dozen
+        role x sex pairs each cost the template engine a quarter of a national page."""
+        sexes = {"F": _("women"), "M": _("men")}
+        rows = []
+        for need, split in self.tna_rows:
+            entries = [
+                '<span class="text-nowrap"><span dir="auto">{}</span>, {}: {}</span>'.format(
+                    escape(str(role.name)) if role else "",
+                    escape(sexes.get(sex, "")),
+                    escape(number_format(n, force_grouping=True)),
+                )
+                for role, sex, n in split
+            ]
+            html = "<br>".join(entries[:SPLIT_SHOWN]) or '<span class="text-muted">–</span>'
+            if len(entries) > SPLIT_SHOWN:
+                more = len(entries) - SPLIT_SHOWN
+                summary = ngettext("%(count)s more", "%(count)s more", more) % {"count": more}
+                folded = "<br>".join(entries[SPLIT_SHOWN:])
+                html += f"<details><summary>{escape(summary)}</summary>{folded}</details>"
+            rows.append((need, mark_safe(html)))  # noqa: S308 - each value escaped above
+        return rows
+
+    @property
     def calibration_rows(self) -> list[tuple[OrgUnit, bool, list[tuple[GapStats, bool]]]]:
         """The unit's total, then each child unit: per top competency its stats and whether
         self ratings run high there."""
@@ -310,14 +337,16 @@ def dashboard_read(
     matrix = selectors.unit_matrix(
         user=user, unit=unit, filters=filters, children_page=children_page
     )
-    needs = selectors.training_needs(user=user, unit=unit, filters=filters)
+    # One read of the subtree by role and sex for the TNA and the headcount.
+    by_role_sex = selectors.subtree_by_role_sex(user=user, unit=unit, filters=filters)
+    needs = selectors.training_needs(user=user, unit=unit, filters=filters, rows=by_role_sex)
     role_ids = {role_id for need in needs for role_id, _sex in need.below_by_role_sex}
     return Dashboard(
         unit=unit,
         filters=filters,
         measure=measure,
         matrix=matrix,
-        people=selectors.unit_headcount(user=user, unit=unit, filters=filters),
+        people=selectors.unit_headcount(user=user, unit=unit, filters=filters, rows=by_role_sex),
         needs=needs,
         # On a page, the units it shows: the unit and its page of child units.
         recruitment=selectors.recruitment_needs(
