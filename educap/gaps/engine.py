@@ -520,20 +520,17 @@ def _apply_feed() -> int:
             # groups fit in memory.
             cursor.execute("SET LOCAL jit = off")
             cursor.execute("SET LOCAL work_mem = '64MB'")
-            # A few thousand people and their units, looked up by primary key: the
-            # planner, not knowing how few, would hash the whole people and unit tables.
-            cursor.execute("SET LOCAL enable_hashjoin = off")
-            cursor.execute("SET LOCAL enable_mergejoin = off")
+        # A few thousand people, their units and rollup rows, each looked up through an
+        # index: the planner, not knowing how few, would hash the whole people and unit
+        # tables, and without statistics on the temporary tables (an ANALYZE costs more
+        # than it saves) might scan every rollup row.
+        _nested_loops(cursor, on=True)
         cursor.execute(f"CREATE TEMPORARY TABLE {CHANGED_TABLE} AS {_changed_sql(last)}")
         cursor.execute(f"CREATE TEMPORARY TABLE {TARGETS_TABLE} AS {_targets_sql()}")
-        if postgresql:
-            cursor.execute("SET LOCAL enable_hashjoin = on")
-            cursor.execute("SET LOCAL enable_mergejoin = on")
+        # The changes times their targets: tens of thousands of rows, hashed.
+        _nested_loops(cursor, on=False)
         cursor.execute(f"CREATE TEMPORARY TABLE {DELTA_TABLE} AS {_delta_sql()}")
-        if postgresql:
-            # Its size decides the plan: a few thousand rows are updated through the index,
-            # not by scanning every rollup row.
-            cursor.execute(f"ANALYZE {DELTA_TABLE}")
+        _nested_loops(cursor, on=True)
         assignments = ", ".join(f"{c} = {GAP_TABLE}.{c} + d.{c}" for c in changes)
         matches = " AND ".join(
             f"{GAP_TABLE}.{k} = d.{k}" for k in ("unit_id", "scope", "item_id", "sex")
@@ -548,9 +545,19 @@ def _apply_feed() -> int:
                 f"UPDATE {GAP_TABLE} SET {assignments} FROM {DELTA_TABLE} d "  # noqa: S608
                 f"WHERE {matches} AND {role}"
             )
+        _nested_loops(cursor, on=False)
         for table in (CHANGED_TABLE, TARGETS_TABLE, DELTA_TABLE):
             cursor.execute(f"DROP TABLE {table}")
     return CurrentLevelChange.objects.filter(pk__lte=last).delete()[0]
+
+
+def _nested_loops(cursor: Any, *, on: bool) -> None:
+    """On PostgreSQL, join only by nested loops (index lookups) until turned off again,
+    within the transaction."""
+    if connection.vendor == "postgresql":
+        value = "off" if on else "on"
+        cursor.execute(f"SET LOCAL enable_hashjoin = {value}")
+        cursor.execute(f"SET LOCAL enable_mergejoin = {value}")
 
 
 @transaction.atomic
