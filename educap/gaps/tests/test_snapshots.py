@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
@@ -124,6 +126,9 @@ def test_the_period_filter_on_the_page_and_the_api(client, ministry, rated, camp
     url = reverse("gaps:unit", args=["G1D1"])
     page = client.get(url, {"period": snapshot.pk}).content.decode()
     assert 'id="gap-period"' in page
+    # The framework select shows the period's version, not an empty choice.
+    framework = campaign.framework.pk
+    assert re.search(rf'<option value="{framework}"[^>]* selected>', page)
     assert 'id="recruitment-now"' in page
     assert 'id="gap-period"' not in client.get(url).content.decode()
     note = client.get(url, {"period": snapshot.pk, "sex": "F"}).content.decode()

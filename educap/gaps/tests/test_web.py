@@ -253,6 +253,8 @@ def test_unit_dashboard_measures_and_filters(client, ministry, rated):
     response = client.get(url, {"role": teacher.pk, "sex": "M", "measure": "share"})
     board = response.context["board"]
     assert board.people == 1  # the one male teacher
+    # Filtered without a framework version: the select shows the default one in use.
+    assert re.search(rf'<option value="{rated.framework.pk}"[^>]* selected>', _text(response))
     assert board.total.meeting == 1
     # Drill-down links keep the filters.
     assert f"role={teacher.pk}" in _text(response).split('id="heat-map"')[1]

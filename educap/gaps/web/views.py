@@ -187,10 +187,16 @@ def _read(
     if default is None:
         return form, None, unit
     page = _heat_page_number(request)
+    filters = form.filters(default)
+    if form.is_bound and form.data.get("framework") != str(filters.framework.pk):
+        # Show the version the numbers are read against: the default one, or a past
+        # period's, rather than an empty choice.
+        form.data = form.data.copy()
+        form.data["framework"] = str(filters.framework.pk)
     board = dashboard_read(
         user=request.user,
         unit=unit,
-        filters=form.filters(default),
+        filters=filters,
         measure=form.chosen_measure(),
         children_page=((page - 1) * HEAT_PAGE, HEAT_PAGE) if paged else None,
     )
