@@ -64,6 +64,15 @@ def phone_page(chromium: object) -> Iterator[object]:
     context.close()
 
 
+def htmx_settled(page: object) -> None:
+    """Wait until no htmx request is in flight. htmx removes its request class only after
+    swapping the response in, so this also waits for the swap: the response event alone
+    fires before it, and the next action could hit the element about to be replaced."""
+    from playwright.sync_api import expect
+
+    expect(page.locator(".htmx-request")).to_have_count(0)  # type: ignore[attr-defined]
+
+
 def screenshot(page: object, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]

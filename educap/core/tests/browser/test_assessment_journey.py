@@ -14,7 +14,7 @@ from django.utils import timezone
 from educap.accounts.models import User
 from educap.assessments.models import AssignmentKind, Campaign, CampaignStatus, RaterAssignment
 from educap.assessments.services import campaign_create, campaign_launch
-from educap.core.tests.browser.conftest import screenshot
+from educap.core.tests.browser.conftest import htmx_settled, screenshot
 from educap.core.tests.browser.test_journeys import login
 from educap.frameworks.models import Framework, FrameworkStatus
 
@@ -120,6 +120,8 @@ def test_self_assessment_in_arabic_on_a_phone_then_supervisor_then_dashboard(
     for i in range(count):
         with supervisor_page.expect_response(re.compile(r"/assessments/team/")):
             supervisor_page.locator(f"#team-row-{mine.pk} select").nth(i).select_option("2")
+        # The row is swapped in after the response: the next select must be the new one's.
+        htmx_settled(supervisor_page)
     supervisor_page.locator(f"#team-row-{mine.pk} button[name=submit]").wait_for()
     screenshot(supervisor_page, "assess-team-en")
     assert _no_horizontal_scroll(supervisor_page)  # the grid scrolls inside its own box
