@@ -548,6 +548,14 @@ def _apply_feed() -> int:
         _nested_loops(cursor, on=False)
         for table in (CHANGED_TABLE, TARGETS_TABLE, DELTA_TABLE):
             cursor.execute(f"DROP TABLE {table}")
+        if postgresql:
+            # Writers of the feed wait for the lock this transaction holds, and every row
+            # committed before it was granted is at most `last`: the feed holds exactly
+            # the rows just applied. Emptying the table costs a few milliseconds where
+            # deleting 20,000 rows cost 0.1–0.3 s and left them to vacuum.
+            applied = CurrentLevelChange.objects.filter(pk__lte=last).count()
+            cursor.execute(f"TRUNCATE {FEED}")
+            return applied
     return CurrentLevelChange.objects.filter(pk__lte=last).delete()[0]
 
 
