@@ -4,6 +4,8 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from educap.assessments.consolidation import current_levels_rebuild
@@ -160,6 +162,28 @@ def test_vacancies_count_for_the_listed_unit_above_them(ministry, rated):
         ("G1", teacher.code, 4, True),
         ("G2", teacher.code, 4, True),
     ]
+
+
+def test_recruitment_needs_read_as_many_queries_whatever_the_number_of_posts(ministry, rated):
+    framework, _items = rated
+    teacher = ministry.people["g1d1_teacher"].role
+    units = ministry.units
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            recruitment_needs(
+                user=ministry.users["central"], unit=units["MOE"], filters=GapFilters(framework)
+            )
+        return len(captured)
+
+    Vacancy.objects.create(unit=units["G1D1S1"], role=teacher, opened_on=dt.date(2026, 1, 1))
+    queries()  # the user's scope is read once, then remembered
+    few = queries()
+    Vacancy.objects.bulk_create(
+        Vacancy(unit=units[code], role=teacher, count=2, opened_on=dt.date(2026, 2, 1))
+        for code in ("MOE", "G1", "G1D1", "G2") * 10
+    )
+    assert queries() == few
 
 
 def test_person_and_team_gaps(ministry, rated):
