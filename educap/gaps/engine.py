@@ -524,13 +524,13 @@ def _apply_feed() -> int:
         # index: the planner, not knowing how few, would hash the whole people and unit
         # tables, and without statistics on the temporary tables (an ANALYZE costs more
         # than it saves) might scan every rollup row.
-        _nested_loops(cursor, on=True)
+        _nested_loops(cursor, only=True)
         cursor.execute(f"CREATE TEMPORARY TABLE {CHANGED_TABLE} AS {_changed_sql(last)}")
         cursor.execute(f"CREATE TEMPORARY TABLE {TARGETS_TABLE} AS {_targets_sql()}")
         # The changes times their targets: tens of thousands of rows, hashed.
-        _nested_loops(cursor, on=False)
+        _nested_loops(cursor, only=False)
         cursor.execute(f"CREATE TEMPORARY TABLE {DELTA_TABLE} AS {_delta_sql()}")
-        _nested_loops(cursor, on=True)
+        _nested_loops(cursor, only=True)
         assignments = ", ".join(f"{c} = {GAP_TABLE}.{c} + d.{c}" for c in changes)
         matches = " AND ".join(
             f"{GAP_TABLE}.{k} = d.{k}" for k in ("unit_id", "scope", "item_id", "sex")
@@ -545,7 +545,7 @@ def _apply_feed() -> int:
                 f"UPDATE {GAP_TABLE} SET {assignments} FROM {DELTA_TABLE} d "  # noqa: S608
                 f"WHERE {matches} AND {role}"
             )
-        _nested_loops(cursor, on=False)
+        _nested_loops(cursor, only=False)
         for table in (CHANGED_TABLE, TARGETS_TABLE, DELTA_TABLE):
             cursor.execute(f"DROP TABLE {table}")
         if postgresql:
@@ -559,11 +559,11 @@ def _apply_feed() -> int:
     return CurrentLevelChange.objects.filter(pk__lte=last).delete()[0]
 
 
-def _nested_loops(cursor: Any, *, on: bool) -> None:
-    """On PostgreSQL, join only by nested loops (index lookups) until turned off again,
-    within the transaction."""
+def _nested_loops(cursor: Any, *, only: bool) -> None:
+    """On PostgreSQL, join only by nested loops (index lookups), or again by any join,
+    for the rest of the transaction."""
     if connection.vendor == "postgresql":
-        value = "off" if on else "on"
+        value = "off" if only else "on"
         cursor.execute(f"SET LOCAL enable_hashjoin = {value}")
         cursor.execute(f"SET LOCAL enable_mergejoin = {value}")
 

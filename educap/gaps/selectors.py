@@ -67,8 +67,9 @@ class GapStats:
     suppressed: bool = False
 
     def add(self, row: dict[str, Any]) -> None:
-        """Add a row of counts (missing or NULL counts add nothing). Written out: a
-        national page adds a few thousand rows, and a loop over setattr cost it 20 ms."""
+        """Add a row of counts (missing or NULL counts add nothing; `vars()` of another
+        GapStats adds its counts). Written out: a national page adds a few thousand rows,
+        and a loop over setattr cost it 20 ms."""
         get = row.get
         self.in_scope += get("in_scope") or 0
         self.assessed += get("assessed") or 0
@@ -79,18 +80,6 @@ class GapStats:
         self.weighted_required_sum += get("weighted_required_sum") or 0
         self.calibration_pairs += get("calibration_pairs") or 0
         self.calibration_sum += get("calibration_sum") or 0
-
-    def merge(self, other: GapStats) -> None:
-        """Add another cell's counts."""
-        self.in_scope += other.in_scope
-        self.assessed += other.assessed
-        self.meeting += other.meeting
-        self.below += other.below
-        self.gap_sum += other.gap_sum
-        self.weighted_gap_sum += other.weighted_gap_sum
-        self.weighted_required_sum += other.weighted_required_sum
-        self.calibration_pairs += other.calibration_pairs
-        self.calibration_sum += other.calibration_sum
 
     @property
     def unknown(self) -> int:
@@ -218,16 +207,21 @@ def framework_competencies(*, framework: Framework) -> list[FrameworkItem]:
     )
 
 
-def _sums(rows: QuerySet[Any], *group: str) -> list[dict[str, Any]]:
-    """The counts of `rows` summed by `group`, read through a plain cursor: a national page
-    reads a few thousand rows of ten numbers, and Django's per-value converters (int() of
-    an int) cost it 15 ms."""
-    query = rows.values(*group).annotate(**{c: Sum(c) for c in COUNTS}).order_by()
+def _fetch(query: QuerySet[Any]) -> list[tuple[Any, ...]]:
+    """The rows of a values() query of plain numbers and strings, read through a plain
+    cursor: a national page reads thousands of such rows, and Django's per-value
+    converters (int() of an int) cost it 15 ms."""
     sql, params = query.query.sql_with_params()
-    names = (*group, *COUNTS)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        return cursor.fetchall()
+
+
+def _sums(rows: QuerySet[Any], *group: str) -> list[dict[str, Any]]:
+    """The counts of `rows` summed by `group` (read with `_fetch`)."""
+    query = rows.values(*group).annotate(**{c: Sum(c) for c in COUNTS}).order_by()
+    names = (*group, *COUNTS)
+    return [dict(zip(names, row, strict=True)) for row in _fetch(query)]
 
 
 def _is_leaf(unit: OrgUnit) -> bool:
@@ -335,13 +329,13 @@ def unit_matrix(
         cells[row["unit_id"]][row["item_id"]].add(row)
     total = GapStats()
     for stats in cells[unit.pk].values():
-        total.merge(stats)
+        total.add(vars(stats))
     child_rows = []
     for child in children:
         child_cells = cells.get(child.pk, {})
         child_total = GapStats()
         for stats in child_cells.values():
-            child_total.merge(stats)
+            child_total.add(vars(stats))
         if child_total.in_scope == 0:
             continue
         if hide:
@@ -521,18 +515,12 @@ def _vacancies(
     # The path looked up per post (a few thousand index probes) rather than joined: the
     # planner would hash the whole unit table.
     path = Subquery(OrgUnit.objects.filter(pk=OuterRef("unit_id")).values("path")[:1])
-    query = (
+    rows = _fetch(
         posts.annotate(unit_path=path)
         .values_list("unit_path", "role_id")
         .annotate(posts=Sum("count"))
         .order_by()
     )
-    # Read raw: a national ministry has thousands of posts, and Django's per-value
-    # converters (nothing to convert here) would cost more than the query.
-    sql, params = query.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
     # A post counts for the listed unit whose subtree holds it: the unit itself, or the
     # child unit whose id follows the unit's in the post's unit's path.
     listed = {unit.pk: unit} | {c.pk: c for c in children}
