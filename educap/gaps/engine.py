@@ -1,26 +1,27 @@
 """The gap engine: two-phase, set-based aggregation into `UnitGap`.
 
 Phase 1 reads every current level once, joined to a narrow table of staff (person, unit,
-role, sex, and whether the unit has child units) and to the resolved requirements:
-- schools (units without child units) get one row per competency (`BOTH`);
-- units with child units get their own staff by role and sex (`OWN`), and the staff of
-  their child schools by role and sex (`LEAF_CHILDREN`): the role x sex split of a whole
-  district's schools in a few thousand rows instead of one row per school x role x sex.
-Both are plain GROUP BYs over the levels plus one headcount row per group of people
-sharing unit, role and sex (never the product of people x requirements joined to levels).
+role, sex, and whether the unit has child units) and to the resolved requirements: units
+with child units get their own staff by role and sex (`OWN`), and the staff of their child
+schools by role and sex (`LEAF_CHILDREN`): the role x sex split of a whole district's
+schools in a few thousand rows instead of one row per school x role x sex. A plain GROUP BY
+over the levels plus one headcount row per group of people sharing unit, role and sex
+(never the product of people x requirements joined to levels).
 Phase 2, depth by depth from the leaves up: a unit's `SUBTREE` rows are its `OWN` and
 `LEAF_CHILDREN` rows plus its non-leaf children's `SUBTREE` rows.
 
+Schools (units without child units) store nothing: a page reads the schools it shows from
+their people's current levels (`unit_rows`, the statement of phase 1; about eight people
+each at national scale, so 25 schools are a few thousand levels). Stored, their rows were
+nine in ten of all rollup rows, and every rating updated one of them on a page of its own.
+
 Two incremental paths keep the rollups current:
 - level changes (the usual case: new ratings) arrive in the change feed
-  (`CurrentLevelChange`) and are applied as signed deltas to the rows of the person's unit,
-  its parent's `LEAF_CHILDREN` row and every ancestor — a few rows per change, whatever the
-  size of the ministry;
+  (`CurrentLevelChange`) and are applied as signed deltas to the rows of the person's unit
+  (if it has child units), its parent's `LEAF_CHILDREN` row (if not) and every ancestor — a
+  few rows per change, whatever the size of the ministry;
 - changes of posts, roles, units or people's status recompute the units touched and their
   ancestors with the very statements of a rebuild, so they cannot disagree with it.
-
-`unit_rows` answers what is not stored — a school split by role or sex — from the current
-levels of the schools asked for, with the statement phase 1 uses.
 """
 
 from __future__ import annotations
@@ -145,10 +146,11 @@ def _rollup_select(
 ) -> str:
     """Phase 1 over the staff rows `staff` (a table, or a parenthesised `_staff_sql`) that
     match `where`, one row per
-    - grain "leaf": unit x competency (what schools store, scope BOTH);
+    - grain "leaf": unit x competency (schools read live, and kept in snapshots; scope BOTH);
     - grain "parent": target unit x competency x role x sex x target scope (what units with
       child units store as OWN and LEAF_CHILDREN);
-    - grain "own": unit x competency x role x sex (`unit_rows`; scope OWN).
+    - grain "own": unit x competency x role x sex (schools read live by role and sex;
+      scope OWN).
     Columns as `KEYS` (NULL role and blank sex for "leaf") and `COUNTS`.
 
     Two inputs, added up by one GROUP BY: a row per current level a requirement asks for,
@@ -191,26 +193,28 @@ def _rollup_select(
     """  # noqa: S608
 
 
-def _phase1_grain(by_role: bool) -> tuple[str, str]:
-    """The `_rollup_select` grain of a phase-1 part and the staff it reads."""
-    if by_role:
-        return "parent", "s.target_scope IS NOT NULL"
-    return "leaf", "s.leaf = 1"
+# Phase 1 reads the staff counted by role and sex in a unit with child units.
+PHASE1 = "s.target_scope IS NOT NULL"
 
 
-def _phase1_sql(staff: str, *, by_role: bool, where: str = "TRUE") -> str:
-    """Insert phase-1 rows. The parents' rows (a few hundred thousand) in unit order, so
-    that a unit's rows share a few pages for the dashboards above schools; the schools'
-    rows unsorted (sorting 5 million rows at national scale took 17 s, and a district
-    page reads 25 schools' 40 rows each)."""
+def _phase1_sql(staff: str, *, where: str = "TRUE") -> str:
+    """Insert the phase-1 rows (a few hundred thousand at national scale) in unit order,
+    so that a unit's rows share a few pages."""
     cols = ", ".join(COUNTS)
-    grain, condition = _phase1_grain(by_role)
-    where = f"{where} AND {condition}"
+    select = _rollup_select(staff, grain="parent", where=f"{where} AND {PHASE1}")
     return f"""
         INSERT INTO {GAP_TABLE} ({KEYS}, {cols})
-        SELECT * FROM ({_rollup_select(staff, grain=grain, where=where)}) phase1
-        {"ORDER BY unit_id" if by_role else ""}
+        SELECT * FROM ({select}) phase1 ORDER BY unit_id
     """  # noqa: S608
+
+
+def school_rows_sql(*, requirement_filter: str = "") -> str:
+    """Every school's (unit without child units) counts per competency, scope `BOTH`, as
+    `_rollup_select` columns: what a snapshot keeps of schools, which store nothing."""
+    staff = f"({_staff_sql()})"
+    return _rollup_select(
+        staff, grain="leaf", where="s.leaf = 1", requirement_filter=requirement_filter
+    )
 
 
 def _subtree_sql(unit_filter: str = "") -> str:
@@ -285,10 +289,15 @@ def _session_for_phase1(cursor: Any) -> None:
     cursor.execute("SET LOCAL jit = off")
 
 
-def _parent_rows(snapshot_id: str, result: dict[str, Any]) -> None:
-    """Phase 1 of the units with child units (by role and sex), on a connection of its own
-    that reads the rebuild's exported snapshot — exactly the rows the rebuild sees — while
-    the rebuild's own connection aggregates the schools. Runs in a thread."""
+# The units whose phase-1 rows a rebuild's second connection aggregates (and the first
+# connection the others): disjoint groups, about half of the units with child units each.
+HELPER_HALF = "s.target_id % 2 = 0"
+
+
+def _helper_rows(snapshot_id: str, result: dict[str, Any]) -> None:
+    """Phase 1 of half of the units with child units (`HELPER_HALF`), on a connection of
+    its own that reads the rebuild's exported snapshot — exactly the rows the rebuild sees —
+    while the rebuild's own connection aggregates the other half. Runs in a thread."""
     try:
         if not _SNAPSHOT_ID.match(snapshot_id):
             raise ValueError(f"unexpected snapshot id {snapshot_id!r}")
@@ -296,8 +305,8 @@ def _parent_rows(snapshot_id: str, result: dict[str, Any]) -> None:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             cursor.execute(f"SET TRANSACTION SNAPSHOT '{snapshot_id}'")
             _session_for_phase1(cursor)
-            grain, where = _phase1_grain(True)
-            select = _rollup_select(f"({_staff_sql()})", grain=grain, where=where)
+            where = f"{PHASE1} AND {HELPER_HALF}"
+            select = _rollup_select(f"({_staff_sql()})", grain="parent", where=where)
             cursor.execute(f"SELECT * FROM ({select}) parents ORDER BY unit_id")  # noqa: S608
             result["rows"] = cursor.fetchall()
     except Exception as error:  # handed to the rebuild, which raises it
@@ -309,23 +318,23 @@ def _parent_rows(snapshot_id: str, result: dict[str, Any]) -> None:
 def _rebuild_postgresql(*, parallel: bool) -> None:
     """The PostgreSQL rebuild: the rollup table emptied, its indexes and primary key
     dropped, phase 1 inserted, the indexes built once (cheaper than maintaining them
-    through millions of inserts; phase 2 then reads the upper levels through them).
+    through the inserts; phase 2 then reads the lower levels through them).
 
-    `parallel` (the transaction is REPEATABLE READ and was opened by the rebuild): the
-    two phase-1 aggregations run at the same time, the schools' here and their parents'
-    on a second connection reading the same exported snapshot, its few hundred thousand
-    rows copied in afterwards."""
+    `parallel` (the transaction is REPEATABLE READ and was opened by the rebuild): phase 1
+    runs in two halves at the same time, one here and one on a second connection reading
+    the same exported snapshot, its rows copied in afterwards. Each half reads every
+    current level; each aggregates the rows of half of the units."""
     with connection.cursor() as cursor:
         _session_for_phase1(cursor)
         cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
         cursor.execute(f"ANALYZE {REQUIREMENT}")
-        parent: dict[str, Any] = {}
+        half: dict[str, Any] = {}
         helper = None
         if parallel:
             cursor.execute("SELECT pg_export_snapshot()")
             snapshot_id = cursor.fetchone()[0]
             helper = threading.Thread(
-                target=_parent_rows, args=(snapshot_id, parent), name="gaps-phase1", daemon=True
+                target=_helper_rows, args=(snapshot_id, half), name="gaps-phase1", daemon=True
             )
             helper.start()
         # TRUNCATE instead of DELETE: no dead rows to vacuum; readers wait for the commit.
@@ -344,17 +353,17 @@ def _rebuild_postgresql(*, parallel: bool) -> None:
             else:
                 cursor.execute(f"DROP INDEX {name}")
         _stage_staff()
-        cursor.execute(_phase1_sql(STAFF_TABLE, by_role=False))
         if helper is not None:
+            cursor.execute(_phase1_sql(STAFF_TABLE, where=f"NOT ({HELPER_HALF})"))
             helper.join()
-            if "error" in parent:
-                raise parent["error"]
+            if "error" in half:
+                raise half["error"]
             columns = f"{KEYS}, {', '.join(COUNTS)}"
             with cursor.cursor.copy(f"COPY {GAP_TABLE} ({columns}) FROM STDIN") as copy:
-                for row in parent["rows"]:
+                for row in half["rows"]:
                     copy.write_row(row)
         else:
-            cursor.execute(_phase1_sql(STAFF_TABLE, by_role=True))
+            cursor.execute(_phase1_sql(STAFF_TABLE))
         cursor.execute(f"DROP TABLE {STAFF_TABLE}")
         for _name, definition, constraint in indexes:
             if constraint:
@@ -371,9 +380,9 @@ def _rebuild_postgresql(*, parallel: bool) -> None:
 def gaps_rebuild(*, materialise: bool = True) -> int:
     """Recompute every rollup from scratch. Returns the number of rows stored.
 
-    On PostgreSQL, called outside any transaction (the worker, the command), the two
-    phase-1 aggregations run in parallel on two connections (see `_rebuild_postgresql`);
-    inside one (tests, a caller's transaction) one after the other, with the same SQL."""
+    On PostgreSQL, called outside any transaction (the worker, the command), phase 1 runs
+    in two halves on two connections (see `_rebuild_postgresql`); inside one (tests, a
+    caller's transaction) in one statement, with the same SQL."""
     parallel = (
         connection.vendor == "postgresql"
         and not connection.in_atomic_block
@@ -395,8 +404,7 @@ def gaps_rebuild(*, materialise: bool = True) -> int:
             return UnitGap.objects.count()
         UnitGap.objects.all().delete()
         _stage_staff()
-        for by_role in (False, True):
-            _execute(_phase1_sql(STAFF_TABLE, by_role=by_role))
+        _execute(_phase1_sql(STAFF_TABLE))
         for depth in _depths():
             _execute(_subtree_sql(), [depth, depth + 1])
         _execute(f"DROP TABLE {STAFF_TABLE}")
@@ -410,11 +418,13 @@ def unit_rows(
     role_id: int | None = None,
     sex: str = "",
     critical: int | None = None,
+    by_role_sex: bool = True,
 ) -> list[dict[str, Any]]:
-    """The counts of the staff posted in these units, per unit x competency x role x sex,
-    straight from the current levels (for units without child units, whose stored rows
-    have no role or sex). Optionally one role, one sex, requirements of at least weight
-    `critical`. One query; the cost grows with the people of these units."""
+    """The counts of the staff posted in these units, per unit x competency x role x sex
+    (or, without `by_role_sex`, per unit x competency with role None and sex blank),
+    straight from the current levels: how schools, which store nothing, are read.
+    Optionally one role, one sex, requirements of at least weight `critical`. One query;
+    the cost grows with the people of these units."""
     if not unit_ids:
         return []
     marks = ", ".join(["%s"] * len(unit_ids))
@@ -433,7 +443,8 @@ def unit_rows(
         requirement_params.append(critical)
     # Every person counts at their own unit: the staff rows' unit_id, grouped by role.
     staff = f"({_staff_sql(people)})"
-    sql = _rollup_select(staff, grain="own", requirement_filter=requirement)
+    grain = "own" if by_role_sex else "leaf"
+    sql = _rollup_select(staff, grain=grain, requirement_filter=requirement)
     # Placeholders in text order: headcount staff, its requirement; levels' staff, theirs.
     values = [*params, *requirement_params, *params, *requirement_params]
     with connection.cursor() as cursor:
@@ -458,8 +469,8 @@ def _changed_sql(last: int) -> str:
 
 def _targets_sql() -> str:
     """Every rollup row the units of `CHANGED_TABLE` add to: (unit_id, target_id, scope) —
-    the unit itself (BOTH for a unit without child units, else OWN and SUBTREE), the
-    LEAF_CHILDREN row of a leaf unit's parent, and every ancestor (SUBTREE)."""
+    a unit with child units itself (OWN and SUBTREE), the LEAF_CHILDREN row of a school's
+    parent, and every ancestor (SUBTREE). A school itself stores nothing."""
     scopes = " UNION ALL ".join(f"SELECT {s} AS scope" for s in (Scope.OWN, Scope.SUBTREE))
     return f"""
         WITH RECURSIVE units AS (
@@ -475,8 +486,6 @@ def _targets_sql() -> str:
         )
         SELECT unit_id, ancestor_id AS target_id, {Scope.SUBTREE} AS scope FROM up
         UNION ALL
-        SELECT id, id, {Scope.BOTH} FROM units WHERE leaf = 1
-        UNION ALL
         SELECT id, parent_id, {Scope.LEAF_CHILDREN} FROM units
         WHERE leaf = 1 AND parent_id IS NOT NULL
         UNION ALL
@@ -491,14 +500,10 @@ def _delta_sql() -> str:
     person whose post changed since is recomputed by the refresh that the change of post
     scheduled."""
     sums = ", ".join(f"SUM(c.{name}) AS {name}" for name in _contributions("f"))
-    both = Scope.BOTH
-    role = f"CASE WHEN t.scope = {both} THEN NULL ELSE c.role_id END"
-    sex = f"CASE WHEN t.scope = {both} THEN '' ELSE c.sex END"
     return f"""
-        SELECT t.target_id AS unit_id, t.scope, c.item_id, {role} AS role_id, {sex} AS sex,
-               {sums}
+        SELECT t.target_id AS unit_id, t.scope, c.item_id, c.role_id, c.sex, {sums}
         FROM {CHANGED_TABLE} c JOIN {TARGETS_TABLE} t ON t.unit_id = c.unit_id
-        GROUP BY t.target_id, t.scope, c.item_id, {role}, {sex}
+        GROUP BY t.target_id, t.scope, c.item_id, c.role_id, c.sex
         ORDER BY t.target_id, t.scope, c.item_id
     """  # noqa: S608
 
@@ -533,18 +538,12 @@ def _apply_feed() -> int:
         _nested_loops(cursor, only=True)
         assignments = ", ".join(f"{c} = {GAP_TABLE}.{c} + d.{c}" for c in changes)
         matches = " AND ".join(
-            f"{GAP_TABLE}.{k} = d.{k}" for k in ("unit_id", "scope", "item_id", "sex")
+            f"{GAP_TABLE}.{k} = d.{k}" for k in ("unit_id", "scope", "item_id", "role_id", "sex")
         )
-        # Two statements, each matched through the lookup index: schools' BOTH rows have
-        # no role (NULL matches nothing with "="; an OR would cost an index condition).
-        for role in (
-            f"d.role_id IS NULL AND {GAP_TABLE}.role_id IS NULL",
-            f"{GAP_TABLE}.role_id = d.role_id",
-        ):
-            cursor.execute(
-                f"UPDATE {GAP_TABLE} SET {assignments} FROM {DELTA_TABLE} d "  # noqa: S608
-                f"WHERE {matches} AND {role}"
-            )
+        cursor.execute(
+            f"UPDATE {GAP_TABLE} SET {assignments} FROM {DELTA_TABLE} d "  # noqa: S608
+            f"WHERE {matches}"
+        )
         _nested_loops(cursor, only=False)
         for table in (CHANGED_TABLE, TARGETS_TABLE, DELTA_TABLE):
             cursor.execute(f"DROP TABLE {table}")
@@ -634,8 +633,7 @@ def gaps_refresh(*, person_ids: Iterable[int] = (), unit_ids: Iterable[int] = ()
         # The people of the touched units, and of their child schools (whose role x sex
         # split is stored in the touched parent's LEAF_CHILDREN rows).
         _stage_staff(f"AND (p.unit_id {inside} OR u.parent_id {inside})")
-        _execute(_phase1_sql(STAFF_TABLE, by_role=False, where=f"s.unit_id {inside}"))
-        _execute(_phase1_sql(STAFF_TABLE, by_role=True, where=f"s.target_id {inside}"))
+        _execute(_phase1_sql(STAFF_TABLE, where=f"s.target_id {inside}"))
         for depth in sorted(set(depth_of.values()), reverse=True):
             _execute(_subtree_sql(f"AND {{column}} {inside}"), [depth, depth + 1])
         _execute(f"DROP TABLE {STAFF_TABLE}")

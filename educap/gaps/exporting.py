@@ -1,23 +1,24 @@
 """Gap exports: rows for `io/gaps_csv.py`, streamed so that a national export fits in memory.
 
 Person level reads people in key order, a chunk at a time, with the chunk's current levels
-(two queries per chunk); unit level reads the stored subtree rollups summed over role and
-sex with one streamed query. Both say the same as the engine: a unit row is the sum of the
-person rows below it.
+(two queries per chunk); unit level reads units in tree order, a chunk at a time, with the
+stored subtree rollups of those with child units summed over role and sex and the rows of
+schools (which store none) from their people's current levels (three queries per chunk).
+Both say the same as the engine: a unit row is the sum of the person rows below it.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet, Sum
+from django.db.models import Exists, OuterRef, QuerySet, Sum
 
 from educap.assessments.models import CurrentLevel
-from educap.gaps.engine import COUNTS
+from educap.gaps.engine import COUNTS, unit_rows
 from educap.gaps.io.gaps_csv import PersonGapRow, UnitGapRow, round_ratio
 from educap.gaps.models import SUBTREE_SCOPES, RoleRequirement, UnitGap
 from educap.gaps.selectors import (
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
     from educap.frameworks.models import Framework
 
 CHUNK = 2000
+# Units per page of the unit export: at national scale 500 schools are about 4,000 people.
+UNIT_CHUNK = 500
 Progress = Callable[[int], None]
 
 
@@ -106,9 +109,10 @@ def unit_export_rows(
     unit: OrgUnit | None = None,
     user: User | AnonymousUser | None = None,
     progress: Progress | None = None,
+    chunk: int = UNIT_CHUNK,
 ) -> Iterator[UnitGapRow]:
-    """One row per unit of the subtree (the unit included) x competency, from the stored
-    subtree rollups summed over role and sex; units in tree order. With a `user`, only what
+    """One row per unit of the subtree (the unit included) with staff in scope x
+    competency, summed over role and sex; units in tree order. With a `user`, only what
     they may see, small cells suppressed for partner viewers."""
     hide = False
     if user is not None:
@@ -116,44 +120,54 @@ def unit_export_rows(
             raise PermissionDenied(GapErrorCode.NOT_ALLOWED)
         hide = small_cells_hidden(user=user, unit=unit)
     threshold = settings.EDUCAP_SMALL_CELL_THRESHOLD
-    order = {item.pk: n for n, item in enumerate(framework_competencies(framework=framework))}
-    rows = UnitGap.objects.filter(scope__in=SUBTREE_SCOPES, item__framework=framework)
+    competencies = framework_competencies(framework=framework)
+    order = {item.pk: n for n, item in enumerate(competencies)}
+    codes = {item.pk: item.code for item in competencies}
+    units = OrgUnit.objects.annotate(
+        has_children=Exists(OrgUnit.objects.filter(parent=OuterRef("pk")))
+    ).order_by("path")
     if unit is not None:
-        rows = rows.filter(unit__path__startswith=unit.path)
-    sums = (
-        rows.values("unit__path", "unit__code", "unit__level__code", "item_id", "item__code")
-        .annotate(**{c: Sum(c) for c in COUNTS})
-        .order_by("unit__path")
-        .iterator(chunk_size=CHUNK)
-    )
-    # Rows come unit by unit; competencies are put in framework order within a unit.
-    pending: list[UnitGapRow] = []
-    ranks: list[int] = []
-    path = None
-    for row in sums:
-        if row["unit__path"] != path:
-            yield from _in_order(pending, ranks)
-            if progress is not None and path is not None:
-                progress(1)
-            pending, ranks, path = [], [], row["unit__path"]
-        stats = GapStats()
-        stats.add(row)
-        if hide:
-            stats.suppress_if_small(threshold)
-        ranks.append(order.get(row["item_id"], len(order)))
-        pending.append(_unit_row(row["unit__code"], row["unit__level__code"], row, stats))
-    yield from _in_order(pending, ranks)
-    if progress is not None and path is not None:
-        progress(1)
+        units = units.filter(path__startswith=unit.path)
+    last = ""
+    while True:
+        # Keyset pages in tree order: each costs the same however deep into the export.
+        page = list(
+            units.filter(path__gt=last).values_list(
+                "pk", "path", "code", "level__code", "has_children"
+            )[:chunk]
+        )
+        if not page:
+            return
+        last = page[-1][1]
+        rows: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        stored = [pk for pk, _path, _code, _level, parent in page if parent]
+        leaves = [pk for pk, _path, _code, _level, parent in page if not parent]
+        if stored:
+            sums = (
+                UnitGap.objects.filter(
+                    scope__in=SUBTREE_SCOPES, unit_id__in=stored, item__framework=framework
+                )
+                .values("unit_id", "item_id")
+                .annotate(**{c: Sum(c) for c in COUNTS})
+                .order_by()
+            )
+            for row in sums:
+                rows[row["unit_id"]].append(row)
+        if leaves:
+            for row in unit_rows(unit_ids=leaves, framework_id=framework.pk, by_role_sex=False):
+                rows[row["unit_id"]].append(row)
+        for pk, _path, code, level_code, _parent in page:
+            for row in sorted(rows[pk], key=lambda r: order.get(r["item_id"], len(order))):
+                stats = GapStats()
+                stats.add(row)
+                if hide:
+                    stats.suppress_if_small(threshold)
+                yield _unit_row(code, level_code, codes[row["item_id"]], stats)
+        if progress is not None:
+            progress(len(page))
 
 
-def _in_order(rows: list[UnitGapRow], ranks: list[int]) -> Iterator[UnitGapRow]:
-    for _rank, row in sorted(zip(ranks, rows, strict=True), key=lambda pair: pair[0]):
-        yield row
-
-
-def _unit_row(unit_code: str, level_code: str, row: dict[str, object], s: GapStats) -> UnitGapRow:
-    code = str(row["item__code"])
+def _unit_row(unit_code: str, level_code: str, code: str, s: GapStats) -> UnitGapRow:
     if s.suppressed:
         return UnitGapRow(
             unit_code, level_code, code, None, None, None, None, None, None, None, suppressed=True

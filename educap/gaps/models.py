@@ -37,12 +37,12 @@ class RoleRequirement(models.Model):
 class Scope(models.IntegerChoices):
     """Which staff a rollup row counts.
 
-    A unit without child units (a school) stores one row per competency (`BOTH`, role and
-    sex left blank): its own staff are its whole subtree, and at national scale a school x
-    competency x role x sex row would stand for about two people. Its role x sex split is
-    kept one level up, in its parent's `LEAF_CHILDREN` rows, and read for one school from
-    the current levels (see selectors). Units with child units store `OWN`, `SUBTREE` and
-    `LEAF_CHILDREN` rows by role and sex."""
+    Units with child units store `OWN`, `SUBTREE` and `LEAF_CHILDREN` rows by role and
+    sex; the last hold the role x sex split of their child units that have no units below
+    them (schools). Schools store nothing: a page reads the schools it shows from their
+    people's current levels (see engine.unit_rows), per competency (`BOTH`: own staff are
+    the whole subtree) or by role and sex. Snapshots keep schools' `BOTH` rows, since a
+    past period cannot be read from today's levels."""
 
     OWN = 1, _("staff posted in the unit")
     SUBTREE = 2, _("the unit and everything below it")
@@ -98,8 +98,8 @@ class RollupRow(models.Model):
 
 
 class UnitGap(RollupRow):
-    """Counts for one org unit x competency x role x sex in one `Scope` (role empty and
-    sex blank in `BOTH` rows: all roles and both sexes).
+    """Counts for one org unit with child units x competency x role x sex in one `Scope`
+    (never `BOTH`: schools store no rows).
 
     Dashboards sum these over roles and sexes. Counts are plain integers: the engine adds
     signed deltas, and a row that is about to be recomputed may pass through a transient
@@ -146,7 +146,9 @@ class GapSnapshot(models.Model):
 
 
 class UnitGapSnapshot(RollupRow):
-    """A copy of one `UnitGap` subtree row (scope SUBTREE or BOTH) in a `GapSnapshot`."""
+    """One subtree row in a `GapSnapshot`: a copy of a `UnitGap` SUBTREE row, or a
+    school's row per competency (BOTH; role empty and sex blank) computed when the
+    snapshot was taken."""
 
     snapshot = models.ForeignKey(
         GapSnapshot, on_delete=models.CASCADE, related_name="+", db_index=False
@@ -165,7 +167,7 @@ class UnitGapSnapshot(RollupRow):
 
 class SchoolHeadcountSnapshot(models.Model):
     """Staff in scope of one unit without child units in a `GapSnapshot`: its snapshot
-    rows have no role split to count people by (see `UnitGap` scope BOTH)."""
+    rows have no role split to count people by (see `Scope.BOTH`)."""
 
     snapshot = models.ForeignKey(
         GapSnapshot, on_delete=models.CASCADE, related_name="+", db_index=False

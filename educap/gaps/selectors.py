@@ -235,16 +235,21 @@ def _is_leaf(unit: OrgUnit) -> bool:
 
 
 def _live_rows(
-    unit_ids: list[int], filters: GapFilters, *, critical: int | None = None
+    unit_ids: list[int],
+    filters: GapFilters,
+    *,
+    critical: int | None = None,
+    by_role_sex: bool = True,
 ) -> list[dict[str, Any]]:
-    """Rows of units without child units by role and sex (stored only as one row per
-    competency), from their people's current levels (see engine.unit_rows)."""
+    """Rows of units without child units (which store none), per competency, by role and
+    sex or not, from their people's current levels (see engine.unit_rows)."""
     return unit_rows(
         unit_ids=unit_ids,
         framework_id=filters.framework.pk,
         role_id=filters.role.pk if filters.role is not None else None,
         sex=filters.sex,
         critical=critical,
+        by_role_sex=by_role_sex,
     )
 
 
@@ -252,15 +257,14 @@ def _subtree_rows(
     units: list[OrgUnit], filters: GapFilters, *, by_role_sex: bool = False
 ) -> list[dict[str, Any]]:
     """Subtree counts of these units per unit x competency (x role x sex with
-    `by_role_sex`): stored rows, and for units without child units, when a role or sex is
-    asked for, their people's current levels. One query, two with live rows.
+    `by_role_sex`): stored rows of units with child units, and for units without (schools,
+    which store none) their people's current levels. One query, two with both kinds.
 
-    From a snapshot (a past period) units without child units have no role or sex split:
-    with a role or sex filter they have no rows, by role and sex one row per competency
-    with role None and sex blank."""
+    From a snapshot (a past period) schools have no role or sex split: with a role or sex
+    filter they have no rows, by role and sex one row per competency with role None and sex
+    blank."""
     snapshot = filters.snapshot
-    live = snapshot is None and (by_role_sex or filters.splits)
-    leaves = [u.pk for u in units if live and _is_leaf(u)]
+    leaves = [u.pk for u in units if snapshot is None and _is_leaf(u)]
     stored = [u.pk for u in units if u.pk not in leaves]
     group = ("unit_id", "item_id", "role_id", "sex") if by_role_sex else ("unit_id", "item_id")
     rows: list[dict[str, Any]] = []
@@ -273,7 +277,7 @@ def _subtree_rows(
         query = source.filter(filters.q(), scope__in=SUBTREE_SCOPES, unit_id__in=stored)
         rows += _sums(query, *group)
     if leaves:
-        rows += _live_rows(leaves, filters)
+        rows += _live_rows(leaves, filters, by_role_sex=by_role_sex)
     return rows
 
 
@@ -452,7 +456,7 @@ def recruitment_needs(
     if pairs:
         # The unit and its child units, the units its dashboard lists: a national list
         # of every school would help nobody; drill down instead. Units with child units
-        # from their stored OWN rows; schools (no role split stored) from their people's
+        # from their stored OWN rows; schools (which store nothing) from their people's
         # current levels of the critical competencies.
         listed = [unit, *children]
         leaves = [u.pk for u in listed if _is_leaf(u)]

@@ -82,7 +82,7 @@ Key = tuple[int, int, int | None, str, int]
 def expected() -> dict[Key, tuple[int, ...]]:
     """The oracle in the stored grain: units with child units by role and sex (OWN,
     SUBTREE, and LEAF_CHILDREN: their child units without children); units without child
-    units one row per competency (BOTH)."""
+    units nothing (read live: see `live_rows_match_the_oracle`)."""
     units = {u.pk: u for u in OrgUnit.objects.all()}
     parents = {u.parent_id for u in units.values()}
     out: dict[Key, list[int]] = defaultdict(lambda: [0] * len(COUNTS))
@@ -94,10 +94,8 @@ def expected() -> dict[Key, tuple[int, ...]]:
         parent_id = units[unit_id].parent_id
         if unit_id in parents:
             add((unit_id, item_id, role_id, sex, Scope.SUBTREE if subtree else Scope.OWN), counts)
-        elif not subtree:
-            add((unit_id, item_id, None, "", Scope.BOTH), counts)
-            if parent_id is not None:
-                add((parent_id, item_id, role_id, sex, Scope.LEAF_CHILDREN), counts)
+        elif not subtree and parent_id is not None:
+            add((parent_id, item_id, role_id, sex, Scope.LEAF_CHILDREN), counts)
     return {k: tuple(v) for k, v in out.items()}
 
 
@@ -111,17 +109,24 @@ def stored() -> dict[Key, tuple[int, ...]]:
 
 
 def live_rows_match_the_oracle(framework_id: int) -> None:
-    """`unit_rows` (a unit's own staff by role and sex, from the current levels) for every
-    unit equals the oracle's own rows."""
+    """`unit_rows` (a unit's own staff from the current levels, by role and sex or per
+    competency) for every unit equals the oracle's own rows."""
     own = {k[:4]: v for k, v in oracle().items() if not k[4]}
-    rows = unit_rows(
-        unit_ids=list(OrgUnit.objects.values_list("pk", flat=True)), framework_id=framework_id
-    )
+    unit_ids = list(OrgUnit.objects.values_list("pk", flat=True))
+    rows = unit_rows(unit_ids=unit_ids, framework_id=framework_id)
     live = {
         (r["unit_id"], r["item_id"], r["role_id"], r["sex"]): tuple(r[c] for c in COUNTS)
         for r in rows
     }
     assert live == own
+    per_item: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0] * len(COUNTS))
+    for (unit_id, item_id, _role, _sex), counts in own.items():
+        key = (unit_id, item_id)
+        per_item[key] = [a + b for a, b in zip(per_item[key], counts, strict=True)]
+    rows = unit_rows(unit_ids=unit_ids, framework_id=framework_id, by_role_sex=False)
+    assert all(r["role_id"] is None and r["sex"] == "" for r in rows)
+    live_items = {(r["unit_id"], r["item_id"]): tuple(r[c] for c in COUNTS) for r in rows}
+    assert live_items == {k: tuple(v) for k, v in per_item.items()}
 
 
 def build_world(data) -> dict:

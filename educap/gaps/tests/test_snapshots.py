@@ -13,11 +13,12 @@ from educap.assessments.consolidation import current_levels_refresh
 from educap.assessments.models import Rating
 from educap.assessments.services import campaign_close, campaign_launch
 from educap.assessments.tests.factories import make_campaign
-from educap.gaps.engine import gaps_apply_changes
-from educap.gaps.models import SUBTREE_SCOPES, GapSnapshot, UnitGap, UnitGapSnapshot
+from educap.gaps.engine import gaps_apply_changes, unit_rows
+from educap.gaps.models import SUBTREE_SCOPES, GapSnapshot, Scope, UnitGap, UnitGapSnapshot
 from educap.gaps.selectors import GapFilters, training_needs, unit_headcount, unit_matrix
 from educap.gaps.services import gap_snapshot_take
 from educap.gaps.tests.test_web import Rated, rate_everyone
+from educap.org.models import OrgUnit
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +39,22 @@ def _subtree_rows(model, **filters) -> set[tuple]:
     return set(model.objects.filter(scope__in=SUBTREE_SCOPES, **filters).values_list(*FIELDS))
 
 
+def _current_rows(framework) -> set[tuple]:
+    """Every unit's subtree rows as they stand: stored for units with child units, read
+    live for schools (one row per competency, scope BOTH), as a snapshot keeps them."""
+    schools = OrgUnit.objects.exclude(
+        pk__in=OrgUnit.objects.filter(parent__isnull=False).values("parent")
+    )
+    live = unit_rows(
+        unit_ids=list(schools.values_list("pk", flat=True)),
+        framework_id=framework.pk,
+        by_role_sex=False,
+    )
+    return _subtree_rows(UnitGap, item__framework=framework) | {
+        tuple(Scope.BOTH if f == "scope" else row[f] for f in FIELDS) for row in live
+    }
+
+
 def _raise_the_officer(ministry, rated: Rated) -> None:
     """A new supervisor rating lifts the G1D1 officer's D1.2 from 1 to 4 (required 3),
     through the change feed."""
@@ -54,12 +71,13 @@ def _raise_the_officer(ministry, rated: Rated) -> None:
 
 
 def test_a_snapshot_keeps_the_period_while_the_rollups_move_on(ministry, rated, campaign):
-    before = _subtree_rows(UnitGap, item__framework=rated.framework)
+    before = _current_rows(rated.framework)
+    assert any(row[4] == Scope.BOTH for row in before)
     snapshot = gap_snapshot_take(actor=None, campaign=campaign)
     assert snapshot.rows == len(before)
     assert _subtree_rows(UnitGapSnapshot, snapshot=snapshot) == before
     _raise_the_officer(ministry, rated)
-    assert _subtree_rows(UnitGap, item__framework=rated.framework) != before
+    assert _current_rows(rated.framework) != before
     assert _subtree_rows(UnitGapSnapshot, snapshot=snapshot) == before
     # Taking it again replaces it.
     again = gap_snapshot_take(actor=None, campaign=campaign)
@@ -105,10 +123,7 @@ def test_closing_a_campaign_takes_its_snapshot(
     with django_capture_on_commit_callbacks(execute=True):
         campaign_close(actor=ministry.users["admin"], campaign=campaign)
     snapshot = GapSnapshot.objects.get(campaign=campaign)
-    assert (
-        snapshot.rows
-        == UnitGap.objects.filter(scope__in=SUBTREE_SCOPES, item__framework=rated.framework).count()
-    )
+    assert snapshot.rows == len(_current_rows(rated.framework))
 
 
 def test_snapshot_command(ministry, rated, campaign, capsys):
