@@ -292,8 +292,6 @@ LOGGING = {
 
 # Partner viewers never see a cell smaller than this.
 EDUCAP_SMALL_CELL_THRESHOLD = env.int("EDUCAP_SMALL_CELL_THRESHOLD", default=5)
-# PostgreSQL: the gap rebuild runs its two first-phase aggregations on two connections.
-EDUCAP_GAP_REBUILD_PARALLEL = env.bool("EDUCAP_GAP_REBUILD_PARALLEL", default=True)
 EDUCAP_DEMO_PASSWORD = env.str("EDUCAP_DEMO_PASSWORD", default="educap-demo-2026")
 
 # Which rating sources set a person's current level, in tiers: the first tier with valid

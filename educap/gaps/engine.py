@@ -26,12 +26,9 @@ Two incremental paths keep the rollups current:
 
 from __future__ import annotations
 
-import re
-import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
 
 from educap.assessments.models import CurrentLevel, CurrentLevelChange
@@ -275,68 +272,28 @@ def _stage_staff(person_filter: str = "") -> None:
             cursor.execute(f"ANALYZE {STAFF_TABLE}")
 
 
-# What pg_export_snapshot() returns, e.g. 00000003-0000001B-1.
-_SNAPSHOT_ID = re.compile(r"^[0-9A-F]+(-[0-9A-F]+)+$")
-
-
 def _session_for_phase1(cursor: Any) -> None:
     """For this transaction only: the hash aggregates in memory (about 150 bytes per
-    group, 5 million groups at national scale), no parallel workers (an INSERT never uses
-    them), no JIT (no gain on these plans)."""
+    group, half a million groups at national scale), no parallel workers (an INSERT never
+    uses them), no JIT (no gain on these plans)."""
     cursor.execute("SET LOCAL work_mem = '1GB'")
     cursor.execute("SET LOCAL hash_mem_multiplier = 2")
     cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
     cursor.execute("SET LOCAL jit = off")
 
 
-# The units whose phase-1 rows a rebuild's second connection aggregates (and the first
-# connection the others): disjoint groups, about half of the units with child units each.
-HELPER_HALF = "s.target_id % 2 = 0"
-
-
-def _helper_rows(snapshot_id: str, result: dict[str, Any]) -> None:
-    """Phase 1 of half of the units with child units (`HELPER_HALF`), on a connection of
-    its own that reads the rebuild's exported snapshot — exactly the rows the rebuild sees —
-    while the rebuild's own connection aggregates the other half. Runs in a thread."""
-    try:
-        if not _SNAPSHOT_ID.match(snapshot_id):
-            raise ValueError(f"unexpected snapshot id {snapshot_id!r}")
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            cursor.execute(f"SET TRANSACTION SNAPSHOT '{snapshot_id}'")
-            _session_for_phase1(cursor)
-            where = f"{PHASE1} AND {HELPER_HALF}"
-            select = _rollup_select(f"({_staff_sql()})", grain="parent", where=where)
-            cursor.execute(f"SELECT * FROM ({select}) parents ORDER BY unit_id")  # noqa: S608
-            result["rows"] = cursor.fetchall()
-    except Exception as error:  # handed to the rebuild, which raises it
-        result["error"] = error
-    finally:
-        connection.close()
-
-
-def _rebuild_postgresql(*, parallel: bool) -> None:
+def _rebuild_postgresql() -> None:
     """The PostgreSQL rebuild: the rollup table emptied, its indexes and primary key
     dropped, phase 1 inserted, the indexes built once (cheaper than maintaining them
     through the inserts; phase 2 then reads the lower levels through them).
 
-    `parallel` (the transaction is REPEATABLE READ and was opened by the rebuild): phase 1
-    runs in two halves at the same time, one here and one on a second connection reading
-    the same exported snapshot, its rows copied in afterwards. Each half reads every
-    current level; each aggregates the rows of half of the units."""
+    Phase 1 is one statement on one connection: it reads the 40 million levels of a
+    national ministry from disk, and two connections aggregating half of the units each
+    (both reading every level) took longer, not shorter (bench/RESULTS.md)."""
     with connection.cursor() as cursor:
         _session_for_phase1(cursor)
         cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
         cursor.execute(f"ANALYZE {REQUIREMENT}")
-        half: dict[str, Any] = {}
-        helper = None
-        if parallel:
-            cursor.execute("SELECT pg_export_snapshot()")
-            snapshot_id = cursor.fetchone()[0]
-            helper = threading.Thread(
-                target=_helper_rows, args=(snapshot_id, half), name="gaps-phase1", daemon=True
-            )
-            helper.start()
         # TRUNCATE instead of DELETE: no dead rows to vacuum; readers wait for the commit.
         cursor.execute(f"TRUNCATE {GAP_TABLE}")
         cursor.execute(
@@ -353,17 +310,7 @@ def _rebuild_postgresql(*, parallel: bool) -> None:
             else:
                 cursor.execute(f"DROP INDEX {name}")
         _stage_staff()
-        if helper is not None:
-            cursor.execute(_phase1_sql(STAFF_TABLE, where=f"NOT ({HELPER_HALF})"))
-            helper.join()
-            if "error" in half:
-                raise half["error"]
-            columns = f"{KEYS}, {', '.join(COUNTS)}"
-            with cursor.cursor.copy(f"COPY {GAP_TABLE} ({columns}) FROM STDIN") as copy:
-                for row in half["rows"]:
-                    copy.write_row(row)
-        else:
-            cursor.execute(_phase1_sql(STAFF_TABLE))
+        cursor.execute(_phase1_sql(STAFF_TABLE))
         cursor.execute(f"DROP TABLE {STAFF_TABLE}")
         for _name, definition, constraint in indexes:
             if constraint:
@@ -378,29 +325,15 @@ def _rebuild_postgresql(*, parallel: bool) -> None:
 
 
 def gaps_rebuild(*, materialise: bool = True) -> int:
-    """Recompute every rollup from scratch. Returns the number of rows stored.
-
-    On PostgreSQL, called outside any transaction (the worker, the command), phase 1 runs
-    in two halves on two connections (see `_rebuild_postgresql`); inside one (tests, a
-    caller's transaction) in one statement, with the same SQL."""
-    parallel = (
-        connection.vendor == "postgresql"
-        and not connection.in_atomic_block
-        and settings.EDUCAP_GAP_REBUILD_PARALLEL
-    )
+    """Recompute every rollup from scratch. Returns the number of rows stored."""
     if materialise:
-        # Committed first when on its own, so that a second connection sees it.
         requirements_materialise()
     with transaction.atomic():
-        if parallel:
-            # The first statement: every statement of the rebuild, and the second
-            # connection, then read one snapshot, taken after the feed lock below.
-            _execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         _lock_feed()
         # The levels read below already hold every change in the feed.
         CurrentLevelChange.objects.all().delete()
         if connection.vendor == "postgresql":
-            _rebuild_postgresql(parallel=parallel)
+            _rebuild_postgresql()
             return UnitGap.objects.count()
         UnitGap.objects.all().delete()
         _stage_staff()
