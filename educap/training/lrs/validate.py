@@ -600,7 +600,30 @@ def statement_problems(value: object, path: str = "statement") -> list[Problem]:
     """Every syntax problem of one statement; an empty list means it is valid."""
     checker = _Checker()
     checker.statement(value, path)
+    _unstorable(checker, value, path)
     return checker.problems
+
+
+# What JSON can carry but PostgreSQL cannot store in a JSON column: U+0000 and lone
+# surrogates (e.g. "\\ud800" with no low surrogate after it).
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE_MESSAGE = "must not contain U+0000 or an unpaired surrogate (U+D800–U+DFFF)"
+
+
+def _unstorable(checker: _Checker, value: object, path: str) -> None:
+    """Strings, property names included, anywhere in the statement (extensions too) that
+    hold characters a JSON column cannot store."""
+    if isinstance(value, str):
+        if UNSTORABLE.search(value):
+            checker.fail(path, UNSTORABLE_MESSAGE)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and UNSTORABLE.search(key):
+                checker.fail(path, f"property names {UNSTORABLE_MESSAGE}")
+            _unstorable(checker, item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _unstorable(checker, item, f"{path}[{index}]")
 
 
 def agent_problems(value: object, path: str = "agent") -> list[Problem]:

@@ -19,6 +19,14 @@ from educap.training.lrs.validate import (
     statement_problems,
 )
 
+
+def text(**kwargs: Any) -> st.SearchStrategy[str]:
+    """Text a statement may hold: anything but U+0000 and lone surrogates (refused: see
+    the test below)."""
+    characters = st.characters(exclude_characters="\x00", exclude_categories=["Cs"])
+    return st.text(characters, **kwargs)
+
+
 VALID = {
     "actor": {"mbox": "mailto:learner@example.org"},
     "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
@@ -178,7 +186,7 @@ JSON = st.recursive(
     | st.booleans()
     | st.integers()
     | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=20),
+    | text(max_size=20),
     lambda children: st.lists(children, max_size=4)
     | st.dictionaries(
         st.sampled_from(
@@ -187,7 +195,7 @@ JSON = st.recursive(
                 "homePage", "member", "definition", "result", "score", "context", "display",
                 "contextActivities", "parent", "timestamp", "Activity", "x",
             ]
-        ) | st.text(max_size=8),
+        ) | text(max_size=8),
         children,
         max_size=5,
     ),
@@ -217,7 +225,7 @@ def test_random_parts_in_a_statement_shape_never_crash(
 IRIS = st.from_regex(r"\Ahttps?://[a-z]{1,10}\.(org|net)(/[a-z0-9_\-]{1,8}){0,3}\Z")
 LANG_MAPS = st.dictionaries(
     st.sampled_from(["en", "en-US", "ar", "fr", "lo", "zh-Hant-TW", "es-419"]),
-    st.text(max_size=30),
+    text(max_size=30),
     min_size=1,
     max_size=3,
 )
@@ -228,9 +236,9 @@ AGENTS = st.one_of(
     st.builds(
         lambda h, n: {"objectType": "Agent", "account": {"homePage": h, "name": n}},
         IRIS,
-        st.text(min_size=1, max_size=12),
+        text(min_size=1, max_size=12),
     ),
-).flatmap(lambda a: st.just(a) | st.builds(lambda n: {**a, "name": n}, st.text(max_size=20)))
+).flatmap(lambda a: st.just(a) | st.builds(lambda n: {**a, "name": n}, text(max_size=20)))
 ACTORS = AGENTS | st.builds(
     lambda members: {"objectType": "Group", "member": members}, st.lists(AGENTS, min_size=1)
 )
@@ -264,7 +272,7 @@ RESULTS = st.fixed_dictionaries(
         "score": SCORES,
         "success": st.booleans(),
         "completion": st.booleans(),
-        "response": st.text(max_size=20),
+        "response": text(max_size=20),
         "duration": st.sampled_from(["PT1H30M", "P1DT2H", "PT0.5S", "P3Y", "P4W"]),
         "extensions": st.dictionaries(IRIS, JSON, max_size=2),
     },
@@ -307,6 +315,22 @@ STATEMENTS = st.builds(
         },
     ),
 )
+
+
+def test_characters_a_json_column_cannot_store_are_refused_wherever_they_are() -> None:
+    unstorable = "must not contain U+0000 or an unpaired surrogate (U+D800–U+DFFF)"
+    extension = {"http://x.org/e": {"note": ["ok", "a\x00b"]}}
+    statement = {**VALID, "result": {"response": "\ud800", "extensions": extension}}
+    assert messages(statement) == [
+        f"statement.result.response: {unstorable}",
+        f"statement.result.extensions.http://x.org/e.note[1]: {unstorable}",
+    ]
+    # A surrogate pair decoded from JSON is one character, and fine.
+    assert messages({**VALID, "result": {"response": json.loads('"\\ud83d\\ude00"')}}) == []
+    assert messages({**VALID, "context": {"extensions": {"http://x.org/\x00": 1}}}) == [
+        "statement.context.extensions.http://x.org/\x00: extension keys must be IRIs",
+        f"statement.context.extensions: property names {unstorable}",
+    ]
 
 
 @given(STATEMENTS)
