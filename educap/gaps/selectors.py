@@ -489,8 +489,9 @@ def recruitment_needs(
                 if not meeting
             ]
         found = [g for g in found if (g["role_id"], g["item_id"]) in pairs][:limit]
-        units = OrgUnit.objects.in_bulk({g["unit_id"] for g in found})
-        roles = Role.objects.in_bulk({g["role_id"] for g in found})
+        # The units are the ones listed (no query); the roles, for vacancies too, once.
+        units = {u.pk: u for u in listed}
+        roles = Role.objects.in_bulk({r for r, _ in pairs})
         items = FrameworkItem.objects.in_bulk({g["item_id"] for g in found})
         needs += [
             RecruitmentNeed(
@@ -498,17 +499,25 @@ def recruitment_needs(
             )
             for g in found
         ]
-    needs += _vacancies(unit=unit, children=children, filters=filters, limit=limit)
+    else:
+        roles = {}
+    needs += _vacancies(unit=unit, children=children, filters=filters, limit=limit, roles=roles)
     return needs
 
 
 def _vacancies(
-    *, unit: OrgUnit, children: list[OrgUnit], filters: GapFilters, limit: int
+    *,
+    unit: OrgUnit,
+    children: list[OrgUnit],
+    filters: GapFilters,
+    limit: int,
+    roles: dict[int, Role] | None = None,
 ) -> list[RecruitmentNeed]:
     """Open posts by role of the units a dashboard lists: the unit's own, and each listed
     child unit's with every unit below it (so a governorate's row counts its schools').
     One query (posts by their unit's path and role) whatever the number of posts, and the
-    roles; the unit first, then by unit name and role."""
+    roles not in `roles`; the unit first, then by unit name and role."""
+    roles = roles or {}
     posts = Vacancy.objects.filter(filled_on__isnull=True)
     if unit.parent_id is not None:
         # Through the path index. A top unit's subtree is (nearly) every unit: no filter,
@@ -518,7 +527,7 @@ def _vacancies(
         posts = posts.filter(role=filters.role)
     # The path looked up per post (a few thousand index probes) rather than joined: the
     # planner would hash the whole unit table.
-    path = Subquery(OrgUnit.objects.filter(pk=OuterRef("unit_id")).values("path")[:1])
+    path = Subquery(OrgUnit.objects.filter(pk=OuterRef("unit_id")).order_by().values("path")[:1])
     rows = _fetch(
         posts.annotate(unit_path=path)
         .values_list("unit_path", "role_id")
@@ -537,7 +546,9 @@ def _vacancies(
         owner = int(ids[below]) if len(ids) > below else unit.pk
         if owner in listed:
             counts[(owner, role_id)] += posts_open
-    roles = Role.objects.in_bulk({role for _owner, role in counts}) if counts else {}
+    missing = {role for _owner, role in counts} - set(roles)
+    if missing:
+        roles = {**roles, **Role.objects.in_bulk(missing)}
     found = [
         RecruitmentNeed(
             listed[owner],

@@ -6,13 +6,15 @@ which measure, which colour class from the fixed heat scale, and "<5" for suppre
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from html import escape
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.utils.formats import number_format
+from django.utils import numberformat
+from django.utils.formats import get_format, number_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
@@ -63,6 +65,21 @@ def heat_step(value: float, measure: str) -> int:
     else:
         badness = 1 - value
     return max(0, min(HEAT_STEPS, round(badness * HEAT_STEPS)))
+
+
+def grouping_formatter() -> Callable[[int], str]:
+    """`number_format(n, force_grouping=True)` in the active locale, its separators read
+    once (a TNA's split formats a few hundred numbers)."""
+    decimal = get_format("DECIMAL_SEPARATOR")
+    grouping = get_format("NUMBER_GROUPING")
+    thousands = get_format("THOUSAND_SEPARATOR")
+
+    def grouped(number: int) -> str:
+        return numberformat.format(
+            number, decimal, grouping=grouping, thousand_sep=thousands, force_grouping=True
+        )
+
+    return grouped
 
 
 # A heat-map cell's tooltip after the competency (gettext_noop: translated when shown).
@@ -286,14 +303,18 @@ class Dashboard:
         """Each training need with its people below by role and sex as HTML: the first
         few, the rest folded in a <details>. Built here: ten needs of up to a few dozen
         role x sex pairs each cost the template engine a quarter of a national page."""
-        sexes = {"F": _("women"), "M": _("men")}
+        sexes = {"F": escape(_("women")), "M": escape(_("men"))}
+        # Looked up once per page: a translated name costs a lookup per access, and
+        # number_format the locale's separators per call.
+        names = {pk: escape(str(role.name)) for pk, role in self.roles.items()}
+        grouped = grouping_formatter()
         rows = []
         for need, split in self.tna_rows:
             entries = [
                 '<span class="text-nowrap"><span dir="auto">{}</span>, {}: {}</span>'.format(
-                    escape(str(role.name)) if role else "",
-                    escape(sexes.get(sex, "")),
-                    escape(number_format(n, force_grouping=True)),
+                    names.get(role.pk, "") if role else "",
+                    sexes.get(sex, ""),
+                    escape(grouped(n)),
                 )
                 for role, sex, n in split
             ]
