@@ -234,6 +234,13 @@ def test_unit_dashboard_heat_map_and_tables(client, ministry, rated):
     assert 'id="recruitment-table"' in html
     assert "Governorate G1" in html  # the governorate office's own officer is below on D2.1
     assert 'id="calibration-table"' in html
+    calibration = html[html.index('id="calibration-table"') :].split("</table>")[0]
+    high = (
+        '<td class="text-center calib-high" dir="ltr"><span aria-hidden="true">▲</span> +1.0'
+        '<span class="visually-hidden"> (self runs high)</span></td>'
+    )
+    assert high in calibration
+    assert '<td class="text-center" dir="ltr">–</td>' in calibration
 
 
 def test_heat_map_cells_escape_what_they_show(client, ministry, rated):
