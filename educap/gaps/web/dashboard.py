@@ -336,7 +336,8 @@ class Dashboard:
         units = [(self.unit, True, self.matrix.columns)]
         units += [(child, False, cells) for child, cells in self.calibration.rows]
         suppressed = f"&lt;{self.threshold}"
-        high_note = f'<span class="visually-hidden"> ({escape(_("self runs high"))})</span>'
+        runs_high = escape(_("self runs high"))
+        high_note = f'<span class="visually-hidden"> ({runs_high})</span>'
         rows = []
         for unit, is_total, cells in units:
             out = []
