@@ -1,9 +1,9 @@
 """Gap exports: rows for `io/gaps_csv.py`, streamed so that a national export fits in memory.
 
 Person level reads people in key order, a chunk at a time, with the chunk's current levels
-(two queries per chunk); unit level reads units in tree order, a chunk at a time, with the
-stored subtree rollups of those with child units summed over role and sex and the rows of
-schools (which store none) from their people's current levels (three queries per chunk).
+(two queries per chunk); unit level reads units in tree order, a chunk at a time, with
+their subtree rows as the dashboards read them (`selectors.subtree_rows`: stored for units
+with child units, from their people's current levels for schools; three queries per chunk).
 Both say the same as the engine: a unit row is the sum of the person rows below it.
 """
 
@@ -15,18 +15,19 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, QuerySet, Sum
+from django.db.models import Exists, OuterRef, QuerySet
 
 from educap.assessments.models import CurrentLevel
-from educap.gaps.engine import COUNTS, unit_rows
 from educap.gaps.io.gaps_csv import PersonGapRow, UnitGapRow, round_ratio
-from educap.gaps.models import SUBTREE_SCOPES, RoleRequirement, UnitGap
+from educap.gaps.models import RoleRequirement
 from educap.gaps.selectors import (
     GapErrorCode,
+    GapFilters,
     GapStats,
     framework_competencies,
     gaps_visible,
     small_cells_hidden,
+    subtree_rows,
 )
 from educap.org.models import OrgUnit
 from educap.people.models import Person
@@ -123,46 +124,31 @@ def unit_export_rows(
     competencies = framework_competencies(framework=framework)
     order = {item.pk: n for n, item in enumerate(competencies)}
     codes = {item.pk: item.code for item in competencies}
-    units = OrgUnit.objects.annotate(
-        has_children=Exists(OrgUnit.objects.filter(parent=OuterRef("pk")))
-    ).order_by("path")
+    units = (
+        OrgUnit.objects.select_related("level")
+        .annotate(has_children=Exists(OrgUnit.objects.filter(parent=OuterRef("pk"))))
+        .order_by("path")
+    )
     if unit is not None:
         units = units.filter(path__startswith=unit.path)
+    filters = GapFilters(framework)
     last = ""
     while True:
         # Keyset pages in tree order: each costs the same however deep into the export.
-        page = list(
-            units.filter(path__gt=last).values_list(
-                "pk", "path", "code", "level__code", "has_children"
-            )[:chunk]
-        )
+        page = list(units.filter(path__gt=last)[:chunk])
         if not page:
             return
-        last = page[-1][1]
+        last = page[-1].path
         rows: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        stored = [pk for pk, _path, _code, _level, parent in page if parent]
-        leaves = [pk for pk, _path, _code, _level, parent in page if not parent]
-        if stored:
-            sums = (
-                UnitGap.objects.filter(
-                    scope__in=SUBTREE_SCOPES, unit_id__in=stored, item__framework=framework
-                )
-                .values("unit_id", "item_id")
-                .annotate(**{c: Sum(c) for c in COUNTS})
-                .order_by()
-            )
-            for row in sums:
-                rows[row["unit_id"]].append(row)
-        if leaves:
-            for row in unit_rows(unit_ids=leaves, framework_id=framework.pk, by_role_sex=False):
-                rows[row["unit_id"]].append(row)
-        for pk, _path, code, level_code, _parent in page:
-            for row in sorted(rows[pk], key=lambda r: order.get(r["item_id"], len(order))):
+        for row in subtree_rows(page, filters):
+            rows[row["unit_id"]].append(row)
+        for found in page:
+            for row in sorted(rows[found.pk], key=lambda r: order.get(r["item_id"], len(order))):
                 stats = GapStats()
                 stats.add(row)
                 if hide:
                     stats.suppress_if_small(threshold)
-                yield _unit_row(code, level_code, codes[row["item_id"]], stats)
+                yield _unit_row(found.code, found.level.code, codes[row["item_id"]], stats)
         if progress is not None:
             progress(len(page))
 

@@ -7,6 +7,7 @@ already hold every subtree's sums, so a page only adds up a few hundred rows per
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -253,8 +254,8 @@ def _live_rows(
     )
 
 
-def _subtree_rows(
-    units: list[OrgUnit], filters: GapFilters, *, by_role_sex: bool = False
+def subtree_rows(
+    units: Sequence[OrgUnit], filters: GapFilters, *, by_role_sex: bool = False
 ) -> list[dict[str, Any]]:
     """Subtree counts of these units per unit x competency (x role x sex with
     `by_role_sex`): stored rows of units with child units, and for units without (schools,
@@ -329,7 +330,7 @@ def unit_matrix(
     elif not children and children_page is None:
         unit.has_children = False  # type: ignore[attr-defined]
     cells: dict[int, dict[int, GapStats]] = defaultdict(lambda: defaultdict(GapStats))
-    for row in _subtree_rows([unit, *children], filters):
+    for row in subtree_rows([unit, *children], filters):
         cells[row["unit_id"]][row["item_id"]].add(row)
     total = GapStats()
     for stats in cells[unit.pk].values():
@@ -371,10 +372,10 @@ def subtree_by_role_sex(
     *, user: User | AnonymousUser, unit: OrgUnit, filters: GapFilters
 ) -> list[dict[str, Any]]:
     """A unit subtree's counts per competency x role x sex (one query; see
-    `_subtree_rows`): what `training_needs` and `unit_headcount` read, for a caller that
+    `subtree_rows`): what `training_needs` and `unit_headcount` read, for a caller that
     wants both from one read."""
     _require_visible(user, unit)
-    return _subtree_rows([unit], filters, by_role_sex=True)
+    return subtree_rows([unit], filters, by_role_sex=True)
 
 
 def training_needs(
@@ -391,7 +392,7 @@ def training_needs(
     by_item: dict[int, GapStats] = defaultdict(GapStats)
     split: dict[int, dict[tuple[int, str], int]] = defaultdict(dict)  # not for past schools
     if rows is None:
-        rows = _subtree_rows([unit], filters, by_role_sex=True)
+        rows = subtree_rows([unit], filters, by_role_sex=True)
     for row in rows:
         by_item[row["item_id"]].add(row)
         if row["below"] and row["role_id"] is not None:
@@ -731,7 +732,7 @@ def unit_headcount(
         )
     people: dict[tuple[int | None, str], int] = defaultdict(int)
     if rows is None:
-        rows = _subtree_rows([unit], filters, by_role_sex=True)
+        rows = subtree_rows([unit], filters, by_role_sex=True)
     for row in rows:
         key = (row["role_id"], row["sex"])
         people[key] = max(people[key], row["in_scope"] or 0)

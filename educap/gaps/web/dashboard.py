@@ -199,7 +199,7 @@ class Dashboard:
     @property
     def schools_unsplit(self) -> bool:
         """A past period with a role or sex filter: units without child units kept no such
-        split, so they show no figures (see selectors._subtree_rows)."""
+        split, so they show no figures (see selectors.subtree_rows)."""
         return self.filters.snapshot is not None and self.filters.splits
 
     @property

@@ -35,6 +35,7 @@ class ListedChoices(ModelChoiceIterator):
 
 class ListedChoiceField(forms.ModelChoiceField):
     iterator = ListedChoices
+    widget = PlainSelect
 
 
 class FrameworkChoiceField(ListedChoiceField):
@@ -55,7 +56,6 @@ class FrameworkForm(forms.Form):
         queryset=Framework.objects.none(),
         required=False,
         label=_("Framework version"),
-        widget=PlainSelect,
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -77,7 +77,6 @@ class GapFilterForm(FrameworkForm):
         required=False,
         label=_("Role"),
         empty_label=_("All roles"),
-        widget=PlainSelect,
     )
     sex = forms.ChoiceField(
         choices=[("", _("Women and men")), *Sex.choices],
@@ -94,7 +93,6 @@ class GapFilterForm(FrameworkForm):
         required=False,
         label=_("Period"),
         empty_label=_("Now"),
-        widget=PlainSelect,
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
