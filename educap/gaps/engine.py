@@ -8,7 +8,8 @@ schools in a few thousand rows instead of one row per school x role x sex. A pla
 over the levels plus one headcount row per group of people sharing unit, role and sex
 (never the product of people x requirements joined to levels).
 Phase 2, depth by depth from the leaves up: a unit's `SUBTREE` rows are its `OWN` and
-`LEAF_CHILDREN` rows plus its non-leaf children's `SUBTREE` rows.
+`LEAF_CHILDREN` rows plus its non-leaf children's `SUBTREE` rows; then its `TOTAL` rows,
+the `SUBTREE` rows summed over roles and sexes (what a heat map without filters reads).
 
 Schools (units without child units) store nothing: a page reads the schools it shows from
 their people's current levels (`unit_rows`, the statement of phase 1; about eight people
@@ -18,8 +19,8 @@ nine in ten of all rollup rows, and every rating updated one of them on a page o
 Two incremental paths keep the rollups current:
 - level changes (the usual case: new ratings) arrive in the change feed
   (`CurrentLevelChange`) and are applied as signed deltas to the rows of the person's unit
-  (if it has child units), its parent's `LEAF_CHILDREN` row (if not) and every ancestor — a
-  few rows per change, whatever the size of the ministry;
+  (if it has child units), its parent's `LEAF_CHILDREN` row (if not) and every ancestor
+  (`SUBTREE` and `TOTAL`) — a few rows per change, whatever the size of the ministry;
 - changes of posts, roles, units or people's status recompute the units touched and their
   ancestors with the very statements of a rebuild, so they cannot disagree with it.
 """
@@ -256,6 +257,22 @@ def _subtree_sql(unit_filter: str = "") -> str:
     """  # noqa: S608
 
 
+def _total_sql(unit_filter: str = "") -> str:
+    """The `TOTAL` rows (role empty, sex blank) of units with child units: their `SUBTREE`
+    rows summed over roles and sexes, after phase 2. `unit_filter` restricts the units (a
+    condition on `unit_id`)."""
+    sums = ", ".join(f"SUM({c})" for c in COUNTS)
+    cols = ", ".join(COUNTS)
+    return f"""
+        INSERT INTO {GAP_TABLE} ({KEYS}, {cols})
+        SELECT unit_id, item_id, NULL, '', {Scope.TOTAL}, {sums}
+        FROM {GAP_TABLE}
+        WHERE scope = {Scope.SUBTREE} {unit_filter}
+        GROUP BY unit_id, item_id
+        ORDER BY unit_id
+    """  # noqa: S608
+
+
 def _execute(sql: str, params: Sequence[int] = ()) -> None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -336,6 +353,7 @@ def _rebuild_postgresql() -> None:
         cursor.execute(f"ANALYZE {GAP_TABLE}")
         for depth in _depths():
             cursor.execute(_subtree_sql(), [depth, depth + 1])
+        cursor.execute(_total_sql())
         # Again with the subtree rows: planned on the statistics of phase 1 alone (no
         # SUBTREE rows), a national page joined 19,440 rows one by one (120 ms, not 10)
         # until autovacuum came by.
@@ -358,6 +376,7 @@ def gaps_rebuild(*, materialise: bool = True) -> int:
         _execute(_phase1_sql(STAFF_TABLE))
         for depth in _depths():
             _execute(_subtree_sql(), [depth, depth + 1])
+        _execute(_total_sql())
         _execute(f"DROP TABLE {STAFF_TABLE}")
         return UnitGap.objects.count()
 
@@ -506,6 +525,16 @@ def _apply_feed() -> int:
             f"UPDATE {GAP_TABLE} SET {assignments} FROM {DELTA_TABLE} d "  # noqa: S608
             f"WHERE {matches}"
         )
+        # The TOTAL rows (role empty: no match on it) take their units' SUBTREE deltas
+        # summed over roles and sexes.
+        sums = ", ".join(f"SUM({c}) AS {c}" for c in changes)
+        cursor.execute(
+            f"UPDATE {GAP_TABLE} SET {assignments} FROM ("  # noqa: S608
+            f"SELECT unit_id, item_id, {sums} FROM {DELTA_TABLE} "
+            f"WHERE scope = {Scope.SUBTREE} GROUP BY unit_id, item_id) d "
+            f"WHERE {GAP_TABLE}.unit_id = d.unit_id AND {GAP_TABLE}.scope = {Scope.TOTAL} "
+            f"AND {GAP_TABLE}.item_id = d.item_id"
+        )
         _nested_loops(cursor, only=False)
         for table in (CHANGED_TABLE, TARGETS_TABLE, DELTA_TABLE):
             cursor.execute(f"DROP TABLE {table}")
@@ -598,6 +627,7 @@ def gaps_refresh(*, person_ids: Iterable[int] = (), unit_ids: Iterable[int] = ()
         _execute(_phase1_sql(STAFF_TABLE, where=f"s.target_id {inside}"))
         for depth in sorted(set(depth_of.values()), reverse=True):
             _execute(_subtree_sql(f"AND {{column}} {inside}"), [depth, depth + 1])
+        _execute(_total_sql(f"AND unit_id {inside}"))
         _execute(f"DROP TABLE {STAFF_TABLE}")
         _execute(f"DROP TABLE {TOUCHED_TABLE}")
     return len(touched)

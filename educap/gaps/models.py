@@ -39,15 +39,19 @@ class Scope(models.IntegerChoices):
 
     Units with child units store `OWN`, `SUBTREE` and `LEAF_CHILDREN` rows by role and
     sex; the last hold the role x sex split of their child units that have no units below
-    them (schools). Schools store nothing: a page reads the schools it shows from their
-    people's current levels (see engine.unit_rows), per competency (`BOTH`: own staff are
-    the whole subtree) or by role and sex. Snapshots keep schools' `BOTH` rows, since a
+    them (schools). `TOTAL` rows (role empty, sex blank) are their `SUBTREE` rows summed
+    over roles and sexes: a heat map without a role or sex filter reads one row per unit x
+    competency instead of one per role x sex (a national page 1,040 rows, not 19,440).
+    Schools store nothing: a page reads the schools it shows from their people's current
+    levels (see engine.unit_rows), per competency (`BOTH`: own staff are the whole
+    subtree) or by role and sex. Snapshots keep schools' `BOTH` rows, since a
     past period cannot be read from today's levels."""
 
     OWN = 1, _("staff posted in the unit")
     SUBTREE = 2, _("the unit and everything below it")
     BOTH = 3, _("the unit, which has no units below it")
     LEAF_CHILDREN = 4, _("staff of the unit's child units that have no units below them")
+    TOTAL = 5, _("the unit and everything below it, all roles and sexes together")
 
 
 OWN_SCOPES = (Scope.OWN, Scope.BOTH)
@@ -99,7 +103,7 @@ class RollupRow(models.Model):
 
 class UnitGap(RollupRow):
     """Counts for one org unit with child units x competency x role x sex in one `Scope`
-    (never `BOTH`: schools store no rows).
+    (never `BOTH`: schools store no rows; role empty and sex blank in `TOTAL`).
 
     Dashboards sum these over roles and sexes. Counts are plain integers: the engine adds
     signed deltas, and a row that is about to be recomputed may pass through a transient

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 
 from educap.accounts.scope import scope_for
 from educap.assessments.models import CurrentLevel
@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from educap.accounts.models import User
 
 CRITICAL = 4
+UNIT_TABLE = OrgUnit._meta.db_table
+VACANCY_TABLE = Vacancy._meta.db_table
 
 
 class GapErrorCode:
@@ -258,8 +260,9 @@ def subtree_rows(
     units: Sequence[OrgUnit], filters: GapFilters, *, by_role_sex: bool = False
 ) -> list[dict[str, Any]]:
     """Subtree counts of these units per unit x competency (x role x sex with
-    `by_role_sex`): stored rows of units with child units, and for units without (schools,
-    which store none) their people's current levels. One query, two with both kinds.
+    `by_role_sex`): stored rows of units with child units (`TOTAL` rows when neither split
+    nor filtered by role or sex), and for units without (schools, which store none) their
+    people's current levels. One query, two with both kinds.
 
     From a snapshot (a past period) schools have no role or sex split: with a role or sex
     filter they have no rows, by role and sex one row per competency with role None and sex
@@ -275,7 +278,13 @@ def subtree_rows(
             if snapshot is None
             else UnitGapSnapshot.objects.filter(snapshot=snapshot)
         )
-        query = source.filter(filters.q(), scope__in=SUBTREE_SCOPES, unit_id__in=stored)
+        if snapshot is None and not by_role_sex and not filters.splits:
+            # Summed over roles and sexes already: one row per unit x competency.
+            query = UnitGap.objects.filter(
+                item__framework=filters.framework, scope=Scope.TOTAL, unit_id__in=stored
+            )
+        else:
+            query = source.filter(filters.q(), scope__in=SUBTREE_SCOPES, unit_id__in=stored)
         rows += _sums(query, *group)
     if leaves:
         rows += _live_rows(leaves, filters, by_role_sex=by_role_sex)
@@ -516,36 +525,15 @@ def _vacancies(
 ) -> list[RecruitmentNeed]:
     """Open posts by role of the units a dashboard lists: the unit's own, and each listed
     child unit's with every unit below it (so a governorate's row counts its schools').
-    One query (posts by their unit's path and role) whatever the number of posts, and the
-    roles not in `roles`; the unit first, then by unit name and role."""
+    One query (posts by listed unit and role, see `_open_posts`) whatever the number of
+    posts, and the roles not in `roles`; the unit first, then by unit name and role."""
     roles = roles or {}
-    posts = Vacancy.objects.filter(filled_on__isnull=True)
-    if unit.parent_id is not None:
-        # Through the path index. A top unit's subtree is (nearly) every unit: no filter,
-        # the paths are checked below.
-        posts = posts.filter(unit__path__startswith=unit.path)
-    if filters.role is not None:
-        posts = posts.filter(role=filters.role)
-    # The path looked up per post (a few thousand index probes) rather than joined: the
-    # planner would hash the whole unit table.
-    path = Subquery(OrgUnit.objects.filter(pk=OuterRef("unit_id")).order_by().values("path")[:1])
-    rows = _fetch(
-        posts.annotate(unit_path=path)
-        .values_list("unit_path", "role_id")
-        .annotate(posts=Sum("count"))
-        .order_by()
-    )
-    # A post counts for the listed unit whose subtree holds it: the unit itself, or the
-    # child unit whose id follows the unit's in the post's unit's path.
     listed = {unit.pk: unit} | {c.pk: c for c in children}
-    below = len(unit.ancestor_ids())
+    by_path = {u.path: u.pk for u in listed.values()}
     counts: dict[tuple[int, int], int] = defaultdict(int)
-    for path, role_id, posts_open in rows:
-        if not path or not path.startswith(unit.path):
-            continue
-        ids = path.strip("/").split("/")
-        owner = int(ids[below]) if len(ids) > below else unit.pk
-        if owner in listed:
+    for path, role_id, posts_open in _open_posts(unit, filters.role):
+        owner = by_path.get(path)
+        if owner is not None:
             counts[(owner, role_id)] += posts_open
     missing = {role for _owner, role in counts} - set(roles)
     if missing:
@@ -562,6 +550,48 @@ def _vacancies(
     ]
     found.sort(key=lambda n: (n.unit.pk != unit.pk, str(n.unit.name), str(n.role.name)))
     return found[:limit]
+
+
+def _open_posts(unit: OrgUnit, role: Role | None) -> list[tuple[str, int, int]]:
+    """Open posts in `unit`'s subtree by role and by the unit of the dashboard's list that
+    holds them, named by its path: `unit`'s own (its path), or the child unit whose path
+    the post's unit's path begins with. One query; a few dozen rows whatever the number of
+    posts.
+
+    Each post's unit path is looked up through the primary key (a few thousand probes at
+    national scale): joined, the planner would hash the whole unit table. Below the top
+    unit the posts are first narrowed to the subtree through the path index."""
+    start = len(unit.path)
+    postgresql = connection.vendor == "postgresql"
+    position = "strpos" if postgresql else "instr"
+    # Keeps the subquery apart: merged into the outer one, PostgreSQL would look each
+    # path up once per mention of it.
+    fence = "OFFSET 0" if postgresql else ""
+    where = ["v.filled_on IS NULL"]
+    params: list[Any] = []
+    if unit.parent_id is not None:
+        subtree = f"SELECT u.id FROM {UNIT_TABLE} u WHERE u.path LIKE %s"  # noqa: S608
+        where.append(f"v.unit_id IN ({subtree})")
+        params.append(f"{unit.path}%")
+    if role is not None:
+        where.append("v.role_id = %s")
+        params.append(role.pk)
+    # The owner's path: the post's unit's path up to the slash after the next id.
+    sql = f"""
+        SELECT substr(path, 1, {start} + {position}(substr(path, {start + 1}), '/')) AS owner,
+               role_id, SUM(posts)
+        FROM (
+            SELECT (SELECT u.path FROM {UNIT_TABLE} u WHERE u.id = v.unit_id) AS path,
+                   v.role_id, v.count AS posts
+            FROM {VACANCY_TABLE} v WHERE {" AND ".join(where)}
+            {fence}
+        ) posts
+        WHERE path LIKE %s
+        GROUP BY 1, 2
+    """  # noqa: S608 - identifiers from model metadata, values as parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, f"{unit.path}%"])
+        return cursor.fetchall()
 
 
 def calibration(

@@ -81,8 +81,9 @@ Key = tuple[int, int, int | None, str, int]
 
 def expected() -> dict[Key, tuple[int, ...]]:
     """The oracle in the stored grain: units with child units by role and sex (OWN,
-    SUBTREE, and LEAF_CHILDREN: their child units without children); units without child
-    units nothing (read live: see `live_rows_match_the_oracle`)."""
+    SUBTREE, and LEAF_CHILDREN: their child units without children) and over all roles and
+    sexes (TOTAL); units without child units nothing (read live: see
+    `live_rows_match_the_oracle`)."""
     units = {u.pk: u for u in OrgUnit.objects.all()}
     parents = {u.parent_id for u in units.values()}
     out: dict[Key, list[int]] = defaultdict(lambda: [0] * len(COUNTS))
@@ -94,6 +95,8 @@ def expected() -> dict[Key, tuple[int, ...]]:
         parent_id = units[unit_id].parent_id
         if unit_id in parents:
             add((unit_id, item_id, role_id, sex, Scope.SUBTREE if subtree else Scope.OWN), counts)
+            if subtree:
+                add((unit_id, item_id, None, "", Scope.TOTAL), counts)
         elif not subtree and parent_id is not None:
             add((parent_id, item_id, role_id, sex, Scope.LEAF_CHILDREN), counts)
     return {k: tuple(v) for k, v in out.items()}
