@@ -387,51 +387,82 @@ def unit_rows(
     framework_id: int,
     role_id: int | None = None,
     sex: str = "",
-    critical: int | None = None,
     by_role_sex: bool = True,
 ) -> list[dict[str, Any]]:
     """The counts of the staff posted in these units, per unit x competency x role x sex
     (or, without `by_role_sex`, per unit x competency with role None and sex blank),
     straight from the current levels: how schools, which store nothing, are read.
-    Optionally one role, one sex, requirements of at least weight `critical`. One query;
-    the cost grows with the people of these units."""
+    Optionally one role, one sex. One query; the cost grows with the people of these
+    units."""
     if not unit_ids:
         return []
-    marks = ", ".join(["%s"] * len(unit_ids))
-    people = f"AND p.unit_id IN ({marks})"
-    params: list[Any] = [*unit_ids]
-    if role_id is not None:
-        people += " AND p.role_id = %s"
-        params.append(role_id)
-    if sex:
-        people += " AND p.sex = %s"
-        params.append(sex)
-    requirement = "AND rr.framework_id = %s"
-    requirement_params: list[Any] = [framework_id]
-    if critical is not None:
-        requirement += " AND rr.weight >= %s"
-        requirement_params.append(critical)
+    people, params = _staff_filter(unit_ids, role_id, sex)
     # Every person counts at their own unit: the staff rows' unit_id, grouped by role.
     staff = (
         f"(SELECT p.id AS person_id, p.unit_id, p.role_id, p.sex FROM {PERSON} p "  # noqa: S608
-        f"WHERE p.is_active {people})"
+        f"WHERE {people})"
     )
     sql = _rollup_select(
         staff,
         grain="own" if by_role_sex else "leaf",
-        requirement_filter=requirement,
+        requirement_filter="AND rr.framework_id = %s",
         per_person=connection.vendor == "postgresql",
     )
     # Placeholders in text order: headcount staff, its requirement; levels' staff, theirs.
-    values = [*params, *requirement_params, *params, *requirement_params]
+    return _live_query(sql, [*params, framework_id, *params, framework_id])
+
+
+def _staff_filter(unit_ids: Sequence[int], role_id: int | None, sex: str) -> tuple[str, list[Any]]:
+    """The condition on people `p` of a live read, and its parameters."""
+    marks = ", ".join(["%s"] * len(unit_ids))
+    condition = f"p.is_active AND p.unit_id IN ({marks})"
+    params: list[Any] = [*unit_ids]
+    if role_id is not None:
+        condition += " AND p.role_id = %s"
+        params.append(role_id)
+    if sex:
+        condition += " AND p.sex = %s"
+        params.append(sex)
+    return condition, params
+
+
+def _live_query(sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # The planner takes a person for hundreds of levels (its estimate of distinct
             # people in 40 million levels is low) and would compile the query: 50 ms.
             cursor.execute("SET LOCAL jit = off")
-        cursor.execute(sql, values)
+        cursor.execute(sql, params)
         columns = [c[0] for c in cursor.description]
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def staff_meeting(
+    *,
+    unit_ids: Sequence[int],
+    framework_id: int,
+    weight: int,
+    role_id: int | None = None,
+    sex: str = "",
+) -> list[dict[str, Any]]:
+    """Per unit x role x competency of at least `weight`: the staff posted in these units
+    whom the role asks for it (`in_scope`) and how many of them meet it (`meeting`),
+    straight from the current levels. What recruitment needs read of schools: one lookup
+    of one level per person and competency asked for, not every level of each person."""
+    if not unit_ids:
+        return []
+    people, params = _staff_filter(unit_ids, role_id, sex)
+    sql = f"""
+        SELECT p.unit_id, p.role_id, rr.item_id, COUNT(*) AS in_scope,
+               SUM(CASE WHEN cl.value >= rr.required THEN 1 ELSE 0 END) AS meeting
+        FROM {PERSON} p
+        JOIN {REQUIREMENT} rr ON rr.role_id = p.role_id
+            AND rr.framework_id = %s AND rr.weight >= %s
+        LEFT JOIN {LEVEL} cl ON cl.person_id = p.id AND cl.item_id = rr.item_id
+        WHERE {people}
+        GROUP BY p.unit_id, p.role_id, rr.item_id
+    """  # noqa: S608
+    return _live_query(sql, [framework_id, weight, *params])
 
 
 def _changed_sql(last: int) -> str:

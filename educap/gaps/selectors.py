@@ -25,7 +25,7 @@ from educap.frameworks.models import (
     LevelIndicator,
     ScaleLevel,
 )
-from educap.gaps.engine import COUNTS, unit_rows
+from educap.gaps.engine import COUNTS, staff_meeting, unit_rows
 from educap.gaps.models import (
     SUBTREE_SCOPES,
     GapSnapshot,
@@ -71,8 +71,8 @@ class GapStats:
 
     def add(self, row: dict[str, Any]) -> None:
         """Add a row of counts (missing or NULL counts add nothing; `vars()` of another
-        GapStats adds its counts). Written out: a national page adds a few thousand rows,
-        and a loop over setattr cost it 20 ms."""
+        GapStats adds its counts, as `merge` does). Written out: a national page adds a
+        few thousand rows, and a loop over setattr cost it 20 ms."""
         get = row.get
         self.in_scope += get("in_scope") or 0
         self.assessed += get("assessed") or 0
@@ -83,6 +83,18 @@ class GapStats:
         self.weighted_required_sum += get("weighted_required_sum") or 0
         self.calibration_pairs += get("calibration_pairs") or 0
         self.calibration_sum += get("calibration_sum") or 0
+
+    def merge(self, other: GapStats) -> None:
+        """Add another cell's counts (what `add(vars(other))` does, without the dict)."""
+        self.in_scope += other.in_scope
+        self.assessed += other.assessed
+        self.meeting += other.meeting
+        self.below += other.below
+        self.gap_sum += other.gap_sum
+        self.weighted_gap_sum += other.weighted_gap_sum
+        self.weighted_required_sum += other.weighted_required_sum
+        self.calibration_pairs += other.calibration_pairs
+        self.calibration_sum += other.calibration_sum
 
     @property
     def unknown(self) -> int:
@@ -241,7 +253,6 @@ def _live_rows(
     unit_ids: list[int],
     filters: GapFilters,
     *,
-    critical: int | None = None,
     by_role_sex: bool = True,
 ) -> list[dict[str, Any]]:
     """Rows of units without child units (which store none), per competency, by role and
@@ -251,7 +262,6 @@ def _live_rows(
         framework_id=filters.framework.pk,
         role_id=filters.role.pk if filters.role is not None else None,
         sex=filters.sex,
-        critical=critical,
         by_role_sex=by_role_sex,
     )
 
@@ -343,13 +353,13 @@ def unit_matrix(
         cells[row["unit_id"]][row["item_id"]].add(row)
     total = GapStats()
     for stats in cells[unit.pk].values():
-        total.add(vars(stats))
+        total.merge(stats)
     child_rows = []
     for child in children:
         child_cells = cells.get(child.pk, {})
         child_total = GapStats()
         for stats in child_cells.values():
-            child_total.add(vars(stats))
+            child_total.merge(stats)
         if child_total.in_scope == 0:
             continue
         if hide:
@@ -394,9 +404,11 @@ def training_needs(
     filters: GapFilters,
     limit: int = 10,
     rows: list[dict[str, Any]] | None = None,
+    items: dict[int, FrameworkItem] | None = None,
 ) -> list[Need]:
     """The training-needs analysis of a unit subtree: competencies ranked by priority
-    (from `rows` of `subtree_by_role_sex` when given)."""
+    (from `rows` of `subtree_by_role_sex` when given; the competencies looked up in
+    `items` when given, e.g. the heat map's)."""
     _require_visible(user, unit)
     by_item: dict[int, GapStats] = defaultdict(GapStats)
     split: dict[int, dict[tuple[int, str], int]] = defaultdict(dict)  # not for past schools
@@ -410,7 +422,8 @@ def training_needs(
         (item_id for item_id, s in by_item.items() if s.priority > 0),
         key=lambda i: (-by_item[i].priority, -by_item[i].below, i),
     )[:limit]
-    items = FrameworkItem.objects.in_bulk(ranked)
+    if items is None or not set(ranked) <= items.keys():
+        items = FrameworkItem.objects.in_bulk(ranked)
     hide = small_cells_hidden(user=user, unit=unit)
     threshold = settings.EDUCAP_SMALL_CELL_THRESHOLD
     needs = []
@@ -443,6 +456,8 @@ def recruitment_needs(
     filters: GapFilters,
     limit: int = 200,
     children: list[OrgUnit] | None = None,
+    items: dict[int, FrameworkItem] | None = None,
+    roles: dict[int, Role] | None = None,
 ) -> list[RecruitmentNeed]:
     """`unit` and its child units (or only `children`, e.g. the page of them a dashboard
     shows) where nobody in a role meets a critical competency, and the open posts of
@@ -451,7 +466,10 @@ def recruitment_needs(
     Looks at units' own staff (a school with no qualified statistician needs one even if
     its district has several). Schools are counted from their people's current levels, so
     a page of 25 reads a few thousand levels where all 200 of a district would read ten
-    times as many."""
+    times as many.
+
+    `items` and `roles` (competencies and roles by id, e.g. already read by the page)
+    spare their queries."""
     _require_visible(user, unit)
     critical = RoleRequirement.objects.filter(framework=filters.framework, weight__gte=CRITICAL)
     if filters.role is not None:
@@ -488,28 +506,31 @@ def recruitment_needs(
                 .order_by("unit_id", "role_id", "item_id")[:limit]
             )
         if leaves:
-            totals: dict[tuple[int, int, int], list[int]] = defaultdict(lambda: [0, 0])
-            for row in _live_rows(leaves, filters, critical=CRITICAL):
-                key = (row["unit_id"], row["role_id"], row["item_id"])
-                totals[key][0] += row["in_scope"]
-                totals[key][1] += row["meeting"]
-            found += [
-                {"unit_id": u, "role_id": r, "item_id": i, "in_scope": n}
-                for (u, r, i), (n, meeting) in sorted(totals.items())
-                if not meeting
-            ]
+            live = staff_meeting(
+                unit_ids=leaves,
+                framework_id=filters.framework.pk,
+                weight=CRITICAL,
+                role_id=filters.role.pk if filters.role is not None else None,
+                sex=filters.sex,
+            )
+            found += sorted(
+                (row for row in live if not row["meeting"]),
+                key=lambda row: (row["unit_id"], row["role_id"], row["item_id"]),
+            )
         found = [g for g in found if (g["role_id"], g["item_id"]) in pairs][:limit]
         # The units are the ones listed (no query); the roles, for vacancies too, once.
         units = {u.pk: u for u in listed}
-        roles = Role.objects.in_bulk({r for r, _ in pairs})
-        items = FrameworkItem.objects.in_bulk({g["item_id"] for g in found})
+        if roles is None:
+            roles = Role.objects.in_bulk({r for r, _ in pairs})
+        if items is None or not {g["item_id"] for g in found} <= items.keys():
+            items = FrameworkItem.objects.in_bulk({g["item_id"] for g in found})
         needs += [
             RecruitmentNeed(
                 units[g["unit_id"]], roles[g["role_id"]], items[g["item_id"]], g["in_scope"]
             )
             for g in found
         ]
-    else:
+    elif roles is None:
         roles = {}
     needs += _vacancies(unit=unit, children=children, filters=filters, limit=limit, roles=roles)
     return needs

@@ -28,6 +28,7 @@ from educap.gaps.engine import (
     gaps_apply_changes,
     gaps_rebuild,
     gaps_refresh,
+    staff_meeting,
     unit_rows,
 )
 from educap.gaps.models import Scope, UnitGap
@@ -41,8 +42,8 @@ ITEMS = 3
 ROLES = 3
 
 
-def oracle() -> dict[tuple[int, int, int, str, bool], tuple[int, ...]]:
-    """Straight from the definitions, one person at a time."""
+def oracle_requirements() -> dict[int, dict[int, tuple[int, int]]]:
+    """role id -> competency id -> (required level, weight), inheritance resolved."""
     requirements: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
     for profile in RoleProfile.objects.filter(
         framework__status=FrameworkStatus.PUBLISHED, role__isnull=False
@@ -54,6 +55,12 @@ def oracle() -> dict[tuple[int, int, int, str, bool], tuple[int, ...]]:
         for link in reversed(chain):  # the closest profile wins
             for req in Requirement.objects.filter(profile=link).select_related("level"):
                 requirements[profile.role_id][req.item_id] = (req.level.value, req.weight)
+    return requirements
+
+
+def oracle() -> dict[tuple[int, int, int, str, bool], tuple[int, ...]]:
+    """Straight from the definitions, one person at a time."""
+    requirements = oracle_requirements()
     levels = {(c.person_id, c.item_id): c for c in CurrentLevel.objects.all()}
     units = {u.pk: u for u in OrgUnit.objects.all()}
     out: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(COUNTS))
@@ -113,7 +120,7 @@ def stored() -> dict[Key, tuple[int, ...]]:
 
 def live_rows_match_the_oracle(framework_id: int) -> None:
     """`unit_rows` (a unit's own staff from the current levels, by role and sex or per
-    competency) for every unit equals the oracle's own rows."""
+    competency) and `staff_meeting` for every unit equal the oracle's own rows."""
     own = {k[:4]: v for k, v in oracle().items() if not k[4]}
     unit_ids = list(OrgUnit.objects.values_list("pk", flat=True))
     rows = unit_rows(unit_ids=unit_ids, framework_id=framework_id)
@@ -130,6 +137,22 @@ def live_rows_match_the_oracle(framework_id: int) -> None:
     assert all(r["role_id"] is None and r["sex"] == "" for r in rows)
     live_items = {(r["unit_id"], r["item_id"]): tuple(r[c] for c in COUNTS) for r in rows}
     assert live_items == {k: tuple(v) for k, v in per_item.items()}
+    # Who meets the competencies of weight 3 or more, per unit x role x competency.
+    weights = {
+        (role_id, item_id): weight
+        for role_id, items in oracle_requirements().items()
+        for item_id, (_required, weight) in items.items()
+    }
+    meeting: dict[tuple[int, int, int], list[int]] = defaultdict(lambda: [0, 0])
+    for (unit_id, item_id, role_id, _sex), counts in own.items():
+        if weights[(role_id, item_id)] >= 3:
+            key = (unit_id, role_id, item_id)
+            meeting[key] = [meeting[key][0] + counts[0], meeting[key][1] + counts[2]]
+    rows = staff_meeting(unit_ids=unit_ids, framework_id=framework_id, weight=3)
+    live_meeting = {
+        (r["unit_id"], r["role_id"], r["item_id"]): [r["in_scope"], r["meeting"]] for r in rows
+    }
+    assert live_meeting == dict(meeting)
 
 
 def build_world(data) -> dict:

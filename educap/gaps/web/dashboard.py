@@ -99,14 +99,23 @@ class HeatCell:
     def text(self) -> str:
         """What the cell shows: "<5" when suppressed, a dash without anyone assessed, else
         the measure (a percentage, or a mean gap with one decimal in the reader's locale)."""
+        return self._look()[1]
+
+    @property
+    def css(self) -> str:
+        return self._look()[0]
+
+    def _look(self) -> tuple[str, str]:
+        """(css, text), the measure computed once: a page shows a thousand cells."""
         if self.stats.suppressed:
-            return f"<{settings.EDUCAP_SMALL_CELL_THRESHOLD}"
-        value = self.value
+            return "heat-suppressed", f"<{settings.EDUCAP_SMALL_CELL_THRESHOLD}"
+        value = measure_value(self.stats, self.measure)
         if value is None:
-            return "–"
+            return "heat-none", "–"
+        css = f"heat-{heat_step(value, self.measure)}"
         if self.is_percent:
-            return f"{self.percent}%"
-        return str(number_format(round(value, 1), 1))
+            return css, f"{round(value * 100)}%"
+        return css, str(number_format(round(value, 1), 1))
 
     @property
     def title(self) -> str:
@@ -123,7 +132,8 @@ class HeatCell:
     def parts(self, detail: str) -> tuple[str, str, str]:
         """(css, title, text) at once, `detail` being the translated `DETAIL`: what a page
         of a thousand cells asks for, without looking the translation up each time."""
-        return self.css, self._title(detail), self.text
+        css, text = self._look()
+        return css, self._title(detail), text
 
     @property
     def value(self) -> float | None:
@@ -139,15 +149,6 @@ class HeatCell:
     def percent(self) -> int | None:
         value = self.value
         return None if value is None else round(value * 100)
-
-    @property
-    def css(self) -> str:
-        if self.stats.suppressed:
-            return "heat-suppressed"
-        value = self.value
-        if value is None:
-            return "heat-none"
-        return f"heat-{heat_step(value, self.measure)}"
 
 
 @dataclass(frozen=True)
@@ -307,7 +308,8 @@ class Dashboard:
         sexes = {"F": escape(_("women")), "M": escape(_("men"))}
         # Looked up once per page: a translated name costs a lookup per access, and
         # number_format the locale's separators per call.
-        names = {pk: escape(str(role.name)) for pk, role in self.roles.items()}
+        shown = {role_id for need in self.needs for role_id, _sex in need.below_by_role_sex}
+        names = {pk: escape(str(role.name)) for pk, role in self.roles.items() if pk in shown}
         grouped = grouping_formatter()
         rows = []
         for need, split in self.tna_rows:
@@ -374,10 +376,15 @@ def dashboard_read(
     matrix = selectors.unit_matrix(
         user=user, unit=unit, filters=filters, children_page=children_page
     )
-    # One read of the subtree by role and sex for the TNA and the headcount.
+    # One read of the subtree by role and sex for the TNA and the headcount; the
+    # competencies of the heat map and every role (a few dozen) for the TNA and the
+    # recruitment needs.
     by_role_sex = selectors.subtree_by_role_sex(user=user, unit=unit, filters=filters)
-    needs = selectors.training_needs(user=user, unit=unit, filters=filters, rows=by_role_sex)
-    role_ids = {role_id for need in needs for role_id, _sex in need.below_by_role_sex}
+    items = {item.pk: item for item in matrix.competencies}
+    roles = Role.objects.in_bulk()
+    needs = selectors.training_needs(
+        user=user, unit=unit, filters=filters, rows=by_role_sex, items=items
+    )
     return Dashboard(
         unit=unit,
         filters=filters,
@@ -391,8 +398,10 @@ def dashboard_read(
             unit=unit,
             filters=filters,
             children=matrix.child_units if children_page else None,
+            items=items,
+            roles=roles,
         ),
         calibration=selectors.calibration_table(matrix=matrix),
-        roles=Role.objects.in_bulk(role_ids) if role_ids else {},
+        roles=roles,
         threshold=settings.EDUCAP_SMALL_CELL_THRESHOLD,
     )
