@@ -277,14 +277,18 @@ def reference_sql(*, own: bool = False, grain: str = "stored") -> str:
     - "stored": what the engine stores, the units with child units by role and sex;
     - "every unit": every unit's rollup as the dashboards read it, units with child units
       by role and sex and schools (read live by the engine) one row per competency, with
-      role and sex blank (the grain stored until the fifth session)."""
+      role and sex blank (the grain stored until the fifth session);
+    - "total": the units with child units per competency, over all roles and sexes (the
+      engine's TOTAL rows)."""
     met = "cl.value >= rr.required"
     short = "cl.value < rr.required"
     paired = "cl.self_value IS NOT NULL AND cl.supervisor_value IS NOT NULL"
     unit = "p.unit_id" if own else "a.ancestor_id"
     ancestors = "" if own else f"JOIN {ANCESTORS} a ON a.unit_id = p.unit_id"
     role, sex, units, where = "p.role_id", "p.sex", "", ""
-    if not own and grain == "stored":
+    if not own and grain == "total":
+        role, sex = "CAST(NULL AS BIGINT)", "''"
+    if not own and grain in ("stored", "total"):
         where = f"AND {unit} IN (SELECT parent_id FROM org_orgunit WHERE parent_id IS NOT NULL)"  # noqa: S608
     elif not own:
         # Whether the unit counted is a leaf, from a small table of units.
@@ -314,7 +318,7 @@ def reference_sql(*, own: bool = False, grain: str = "stored") -> str:
         JOIN gaps_rolerequirement rr ON rr.role_id = p.role_id
         LEFT JOIN assessments_currentlevel cl ON cl.person_id = p.id AND cl.item_id = rr.item_id
         WHERE p.is_active AND p.unit_id IS NOT NULL {where}
-        GROUP BY {unit}, rr.item_id, {role}, {sex}
+        GROUP BY {unit}, rr.item_id{"" if grain == "total" else f", {role}, {sex}"}
     """  # noqa: S608
 
 
@@ -331,9 +335,10 @@ def reference_run(table: str = REFERENCE, *, own: bool = False, grain: str = "st
 ENGINE_ROWS = "bench_engine_rows"
 
 
-def engine_rows(*, own: bool, schools: bool) -> str:
-    """A table of the engine's rows, as `reference_sql` (own or subtree): the stored rows
-    of units with child units, and with `schools` the schools' rows the engine reads live
+def engine_rows(*, own: bool, schools: bool, total: bool = False) -> str:
+    """A table of the engine's rows, as `reference_sql` (own, subtree or with `total` the
+    TOTAL rows): the stored rows of units with child units, and with `schools` the
+    schools' rows the engine reads live
     (per competency for the subtree, by role and sex for their own staff) — computed for
     every school at once with `engine.unit_rows`, a few thousand at a time."""
     from django.db import connection
@@ -344,7 +349,7 @@ def engine_rows(*, own: bool, schools: bool) -> str:
     from educap.org.models import OrgUnit
 
     cols = ["unit_id", "item_id", "role_id", "sex", *COUNTS]
-    scope = Scope.OWN if own else Scope.SUBTREE
+    scope = Scope.OWN if own else Scope.TOTAL if total else Scope.SUBTREE
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {ENGINE_ROWS}")
         cursor.execute(
@@ -617,19 +622,21 @@ def measure(
 
 
 def check(*, seed: int) -> dict[str, Any]:
-    """The engine's rows equal the reference query's, own rows and subtree rows."""
+    """The engine's rows equal the reference query's: own, subtree and total rows."""
     from educap.gaps.engine import gaps_rebuild
 
     gaps_rebuild()
     out = {}
     for name, own, grain, schools in (
         ("subtree", False, "stored", False),
+        ("total", False, "total", False),
         ("every unit", False, "every unit", True),
         ("own", True, "stored", True),
     ):
         table = f"{REFERENCE}_check"
         reference_run(table, own=own, grain=grain)
-        out[name] = compare(table, engine_rows(own=own, schools=schools))
+        engine = engine_rows(own=own, schools=schools, total=grain == "total")
+        out[name] = compare(table, engine)
     return out
 
 
@@ -808,6 +815,7 @@ def main() -> None:
                 print(
                     f"\n{name}, {args.check_staff:,} staff: engine vs reference rows "
                     f"(engine, reference, differing): subtree {result['subtree']}, "
+                    f"total over roles and sexes {result['total']}, "
                     f"every unit (schools live) {result['every unit']}, own {result['own']}"
                 )
                 if any(counts[2] for counts in result.values() if isinstance(counts, list)):

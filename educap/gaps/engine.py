@@ -27,7 +27,8 @@ Two incremental paths keep the rollups current:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection, transaction
@@ -303,14 +304,41 @@ def _stage_staff(person_filter: str = "") -> None:
             cursor.execute(f"ANALYZE {STAFF_TABLE}")
 
 
-def _session_for_phase1(cursor: Any) -> None:
-    """For this transaction only: the hash aggregates in memory (about 150 bytes per
-    group, half a million groups at national scale), no parallel workers (an INSERT never
-    uses them), no JIT (no gain on these plans)."""
-    cursor.execute("SET LOCAL work_mem = '1GB'")
-    cursor.execute("SET LOCAL hash_mem_multiplier = 2")
-    cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-    cursor.execute("SET LOCAL jit = off")
+# Settings of a big aggregation: the hash aggregates in memory (about 150 bytes per
+# group, half a million groups at national scale), no parallel workers (an INSERT never
+# uses them), no JIT (no gain on these plans).
+AGGREGATION_SETTINGS = (
+    ("work_mem", "'1GB'"),
+    ("hash_mem_multiplier", "2"),
+    ("max_parallel_workers_per_gather", "0"),
+    ("jit", "off"),
+)
+
+
+def aggregation_session(cursor: Any) -> None:
+    """For the rest of this transaction (PostgreSQL), `AGGREGATION_SETTINGS`: phase 1 and
+    the like (see `aggregating` for a caller inside a longer transaction)."""
+    for name, value in AGGREGATION_SETTINGS:
+        cursor.execute(f"SET LOCAL {name} = {value}")
+
+
+@contextmanager
+def aggregating(cursor: Any) -> Iterator[None]:
+    """`AGGREGATION_SETTINGS` for the statements inside (PostgreSQL; nothing elsewhere),
+    then the transaction's own settings again: a snapshot's schools (about 5 million
+    groups) inside whatever transaction closes the campaign."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    names = [name for name, _value in AGGREGATION_SETTINGS]
+    cursor.execute("SELECT " + ", ".join(["current_setting(%s)"] * len(names)), names)
+    before = cursor.fetchone()
+    aggregation_session(cursor)
+    try:
+        yield
+    finally:
+        for name, value in zip(names, before, strict=True):
+            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
 
 
 def _rebuild_postgresql() -> None:
@@ -322,7 +350,7 @@ def _rebuild_postgresql() -> None:
     national ministry from disk, and two connections aggregating half of the units each
     (both reading every level) took longer, not shorter (bench/RESULTS.md)."""
     with connection.cursor() as cursor:
-        _session_for_phase1(cursor)
+        aggregation_session(cursor)
         cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
         cursor.execute(f"ANALYZE {REQUIREMENT}")
         # TRUNCATE instead of DELETE: no dead rows to vacuum; readers wait for the commit.

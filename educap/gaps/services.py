@@ -16,6 +16,7 @@ from educap.gaps.engine import (
     PERSON,
     REQUIREMENT,
     UNIT,
+    aggregating,
     gaps_apply_changes,
     school_rows_sql,
 )
@@ -55,12 +56,15 @@ def gap_snapshot_take(*, actor: User | None, campaign: Campaign) -> GapSnapshot:
             [snapshot.pk, framework],
         )
         snapshot.rows = cursor.rowcount
-        cursor.execute(
-            f"INSERT INTO {SNAPSHOT_TABLE} (snapshot_id, {columns}) "  # noqa: S608
-            f"SELECT %s, {columns} FROM ({schools}) schools ORDER BY unit_id",
-            [snapshot.pk, framework, framework],
-        )
-        snapshot.rows += cursor.rowcount
+        # Every school's rows: one GROUP BY over every current level, with phase 1's
+        # memory (with the server's default work_mem it would spill to disk).
+        with aggregating(cursor):
+            cursor.execute(
+                f"INSERT INTO {SNAPSHOT_TABLE} (snapshot_id, {columns}) "  # noqa: S608
+                f"SELECT %s, {columns} FROM ({schools}) schools ORDER BY unit_id",
+                [snapshot.pk, framework, framework],
+            )
+            snapshot.rows += cursor.rowcount
         cursor.execute(
             f"INSERT INTO {HEADCOUNT_TABLE} (snapshot_id, unit_id, people) "  # noqa: S608
             f"SELECT %s, p.unit_id, COUNT(*) FROM {PERSON} p "

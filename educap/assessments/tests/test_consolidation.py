@@ -163,3 +163,43 @@ def test_add_months_clamps_the_day():
     moment = dt.datetime(2025, 1, 31, 12, tzinfo=dt.UTC)
     assert add_months(moment, 1) == dt.datetime(2025, 2, 28, 12, tzinfo=dt.UTC)
     assert add_months(moment, 13) == dt.datetime(2026, 2, 28, 12, tzinfo=dt.UTC)
+
+
+def test_pairs_refreshed_in_batches_give_the_levels_and_feed_of_one_statement(
+    ministry, monkeypatch
+):
+    """Pairs go to the database a few thousand at a time (`PG_PAIR_BATCH`, `BATCH`):
+    batches of two give what one statement gives."""
+    from educap.assessments import consolidation
+
+    framework = make_published_framework()
+    items = list(FrameworkItem.objects.filter(framework=framework, kind="competency")[:3])
+    people = list(ministry.people.values())[:4]
+    now = timezone.now()
+    for n, person in enumerate(people):
+        for m, item in enumerate(items):
+            Rating.objects.create(
+                person=person,
+                item=item,
+                source="supervisor" if (n + m) % 2 else "self",
+                value=(n + m) % 5,
+                rated_at=now - dt.timedelta(days=n + m),
+            )
+    pairs = [(p.pk, i.pk) for p in people for i in items]
+
+    def refresh() -> tuple[dict, list]:
+        CurrentLevel.objects.all().delete()
+        CurrentLevelChange.objects.all().delete()
+        current_levels_refresh(pairs=pairs)
+        feed = sorted(
+            CurrentLevelChange.objects.values_list(
+                "person_id", "item_id", "value", "self_value", "supervisor_value", "sign"
+            )
+        )
+        return _current(), feed
+
+    whole = refresh()
+    monkeypatch.setattr(consolidation, "PG_PAIR_BATCH", 2)
+    monkeypatch.setattr(consolidation, "BATCH", 4)  # SQLite: BATCH // 2 pairs per statement
+    assert refresh() == whole
+    assert len(whole[0]) == len(pairs)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from unittest.mock import patch
 
 import pytest
 from django.core.management import call_command
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -13,7 +15,12 @@ from educap.assessments.consolidation import current_levels_refresh
 from educap.assessments.models import Rating
 from educap.assessments.services import campaign_close, campaign_launch
 from educap.assessments.tests.factories import make_campaign
-from educap.gaps.engine import gaps_apply_changes, unit_rows
+from educap.gaps.engine import (
+    AGGREGATION_SETTINGS,
+    aggregation_session,
+    gaps_apply_changes,
+    unit_rows,
+)
 from educap.gaps.models import SUBTREE_SCOPES, GapSnapshot, Scope, UnitGap, UnitGapSnapshot
 from educap.gaps.selectors import GapFilters, training_needs, unit_headcount, unit_matrix
 from educap.gaps.services import gap_snapshot_take
@@ -83,6 +90,34 @@ def test_a_snapshot_keeps_the_period_while_the_rollups_move_on(ministry, rated, 
     again = gap_snapshot_take(actor=None, campaign=campaign)
     assert GapSnapshot.objects.get() == again
     assert _subtree_rows(UnitGapSnapshot, snapshot=again) != before
+
+
+def test_a_snapshot_leaves_the_settings_of_its_transaction_as_they_were(rated, campaign):
+    """On PostgreSQL the schools' GROUP BY runs with phase 1's memory settings, and the
+    caller's transaction (closing a campaign) goes on with its own."""
+    if connection.vendor != "postgresql":
+        pytest.skip("settings of a PostgreSQL transaction")
+    names = [name for name, _value in AGGREGATION_SETTINGS]
+
+    def settings() -> tuple[str, ...]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(["current_setting(%s)"] * len(names)), names)
+            return cursor.fetchone()
+
+    seen = []
+
+    def spy(cursor):
+        aggregation_session(cursor)
+        seen.append(settings())
+
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '3MB'")
+        before = settings()
+        with patch("educap.gaps.engine.aggregation_session", spy):
+            gap_snapshot_take(actor=None, campaign=campaign)
+        assert settings() == before
+    assert seen == [tuple(value.strip("'") for _name, value in AGGREGATION_SETTINGS)]
 
 
 def test_dashboards_of_a_past_period_show_the_numbers_as_they_were(ministry, rated, campaign):
