@@ -203,3 +203,28 @@ def test_pairs_refreshed_in_batches_give_the_levels_and_feed_of_one_statement(
     monkeypatch.setattr(consolidation, "BATCH", 4)  # SQLite: BATCH // 2 pairs per statement
     assert refresh() == whole
     assert len(whole[0]) == len(pairs)
+
+
+def test_pairs_are_looked_up_through_the_indexes_on_sqlite(ministry):
+    """SQLite scans a whole table for `(a, b) IN (VALUES …)`: the refresh of a few pairs
+    must reach the levels and the ratings through their (person, competency) indexes."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's query planner")
+    framework = make_published_framework()
+    items = FrameworkItem.objects.filter(framework=framework, kind="competency")[:2]
+    people = list(ministry.people.values())[:2]
+    with CaptureQueriesContext(connection) as captured:
+        current_levels_refresh(pairs=[(p.pk, i.pk) for p in people for i in items])
+    statements = [
+        q["sql"] for q in captured.captured_queries if q["sql"].startswith(("DELETE", "INSERT"))
+    ]
+    assert statements
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+            plan = " | ".join(row[-1] for row in cursor.fetchall())
+            assert "SCAN assessments_currentlevel" not in plan, plan
+            assert "SCAN r " not in f"{plan} ", plan
