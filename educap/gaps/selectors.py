@@ -283,18 +283,16 @@ def subtree_rows(
     group = ("unit_id", "item_id", "role_id", "sex") if by_role_sex else ("unit_id", "item_id")
     rows: list[dict[str, Any]] = []
     if stored:
-        source: QuerySet[Any] = (
-            UnitGap.objects.all()
-            if snapshot is None
-            else UnitGapSnapshot.objects.filter(snapshot=snapshot)
-        )
-        if snapshot is None and not by_role_sex and not filters.splits:
-            # Summed over roles and sexes already: one row per unit x competency.
-            query = UnitGap.objects.filter(
-                item__framework=filters.framework, scope=Scope.TOTAL, unit_id__in=stored
-            )
+        source: QuerySet[Any]
+        scopes: tuple[Scope, ...]
+        if snapshot is not None:
+            source, scopes = UnitGapSnapshot.objects.filter(snapshot=snapshot), SUBTREE_SCOPES
         else:
-            query = source.filter(filters.q(), scope__in=SUBTREE_SCOPES, unit_id__in=stored)
+            # Neither split nor filtered by role or sex: the rows summed over roles and
+            # sexes already, one per unit x competency.
+            split = by_role_sex or filters.splits
+            source, scopes = UnitGap.objects.all(), (Scope.SUBTREE if split else Scope.TOTAL,)
+        query = source.filter(filters.q(), scope__in=scopes, unit_id__in=stored)
         rows += _sums(query, *group)
     if leaves:
         rows += _live_rows(leaves, filters, by_role_sex=by_role_sex)
@@ -530,8 +528,6 @@ def recruitment_needs(
             )
             for g in found
         ]
-    elif roles is None:
-        roles = {}
     needs += _vacancies(unit=unit, children=children, filters=filters, limit=limit, roles=roles)
     return needs
 
